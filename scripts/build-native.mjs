@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+// Builds the addon with cmake-js for one variant:
+//   node scripts/build-native.mjs [--variant cpu|portable|cuda] [--cli] [--sanitize address] [--jobs N]
+// --cli builds whisper-cli instead, from the same whisper.cpp source with the same flags (plain
+// CMake, because whisper.cpp swaps its examples for its own addon under cmake-js).
+import { spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { ROOT, defaultJobs, variantConfig } from "./build-flags.mjs";
+
+const require = createRequire(import.meta.url);
+
+const { values } = parseArgs({
+  options: {
+    variant: { type: "string", default: process.env.TINGWU_WHISPER_VARIANT || "cpu" },
+    cli: { type: "boolean", default: false },
+    sanitize: { type: "string" },
+    jobs: { type: "string" },
+    "cuda-major": { type: "string", default: process.env.TINGWU_CUDA_MAJOR },
+  },
+});
+
+const jobs = values.jobs ? Number(values.jobs) : defaultJobs();
+const config = variantConfig(values.variant, {
+  cudaMajor: values["cuda-major"],
+  cudaArchitectures: process.env.CUDA_ARCHITECTURES || undefined,
+  sanitize: values.sanitize,
+});
+
+function run(cmd, args) {
+  console.error(`> ${cmd} ${args.join(" ")}`);
+  const result = spawnSync(cmd, args, { cwd: ROOT, stdio: "inherit" });
+  if (result.error) throw result.error;
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
+const started = Date.now();
+if (values.cli) {
+  const dir = path.join(ROOT, "build", `cli-${path.basename(config.outDir)}`);
+  const defines = { ...config.defines, WHISPER_BUILD_EXAMPLES: "ON" };
+  run("cmake", ["-S", ROOT, "-B", dir, ...Object.entries(defines).map(([k, v]) => `-D${k}=${v}`)]);
+  run("cmake", ["--build", dir, "--target", "whisper-cli", "-j", String(jobs)]);
+  console.error(`whisper-cli: ${path.join(dir, "bin", "whisper-cli")}`);
+} else {
+  const cmakeJs = path.join(path.dirname(require.resolve("cmake-js/package.json")), "bin", "cmake-js");
+  const args = [cmakeJs, "compile", "--out", config.workDir, "--parallel", String(jobs)];
+  for (const [k, v] of Object.entries(config.defines)) args.push(`--CD${k}=${v}`);
+  run(process.execPath, args);
+  console.error(`addon: ${path.join(config.outDir, `${config.binaryName}.node`)}`);
+}
+console.error(`built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
