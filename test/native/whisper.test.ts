@@ -161,7 +161,7 @@ describe("abort, dispose and the event loop", () => {
   let big: Whisper;
   let bigAudio: Float32Array;
   beforeAll(async () => {
-    big = await Whisper.load(await scriptedModelPath({ dims: "base" }), { threads: 2 });
+    big = await Whisper.load(await scriptedModelPath({ dims: "tiny" }), { threads: 2 });
     bigAudio = makeAudio(28);
   });
   afterAll(async () => {
@@ -184,20 +184,23 @@ describe("abort, dispose and the event loop", () => {
     expect(loadGaps.maxGapMs).toBeLessThan(100);
   });
 
-  it("aborts a running transcription quickly and leaves the model usable", async () => {
+  it("aborts a running transcription at whisper.cpp's next check and leaves the model usable", async () => {
+    // whisper.cpp v1.9.1 checks the abort callback before and after each encoder pass and at each
+    // decoder step, so a long (multi-window) run must stop well before it would have finished.
+    const long = makeAudio(120);
     const startedFull = performance.now();
-    const full = await big.transcribe(bigAudio, { language: "en" });
+    const full = await big.transcribe(long, { language: "en" });
     const fullMs = performance.now() - startedFull;
-    expect(full.text).toBe(SCRIPT.text);
+    expect(full.segments.length).toBeGreaterThan(SCRIPT.segments.length); // several 30 s windows
 
     const controller = new AbortController();
     const started = performance.now();
-    const running = big.transcribe(bigAudio, { language: "en", signal: controller.signal });
+    const running = big.transcribe(long, { language: "en", signal: controller.signal });
     setTimeout(() => controller.abort(), fullMs * 0.2);
     await expect(running).rejects.toBeInstanceOf(AbortError);
     const elapsed = performance.now() - started;
-    console.log(`full run ${fullMs.toFixed(0)} ms; aborted at 20% and rejected after ${elapsed.toFixed(0)} ms`);
-    expect(elapsed).toBeLessThan(fullMs * 0.7);
+    console.log(`full run ${fullMs.toFixed(0)} ms (${full.segments.length} segments); aborted at 20%, rejected after ${elapsed.toFixed(0)} ms`);
+    expect(elapsed).toBeLessThan(fullMs * 0.6);
     expect((await big.transcribe(bigAudio, { language: "en" })).text).toBe(SCRIPT.text);
   });
 
@@ -216,12 +219,13 @@ describe("abort, dispose and the event loop", () => {
     const m = await Whisper.load(await scriptedModelPath({ dims: "base" }), { threads: 2 });
     const running = m.transcribe(bigAudio, { language: "en" });
     const queued = m.transcribe(bigAudio, { language: "en" });
+    const queuedOutcome = queued.catch((e: unknown) => e);
     await new Promise((r) => setTimeout(r, 50));
     const d1 = m.dispose();
     const d2 = m.dispose();
     expect(d2).toBe(d1);
     await expect(running).rejects.toBeInstanceOf(DisposedError);
-    await expect(queued).rejects.toBeInstanceOf(DisposedError);
+    expect(await queuedOutcome).toBeInstanceOf(DisposedError);
     await d1;
     await m.dispose();
     expect(m.disposed).toBe(true);
