@@ -175,6 +175,21 @@ function toSegment(s: NativeSegment): Segment {
   return segment;
 }
 
+/**
+ * Keeps segment bounds inside the audio and in order. whisper.cpp v1.9.1 reports nonsense starts
+ * for some windows (e.g. -1007280 ms with noTimestamps and greedy decoding) and window ends past
+ * the end of short audio.
+ */
+function clampSegments(segments: Segment[], offsetMs: number, audioMs: number): Segment[] {
+  let floor = offsetMs;
+  for (const s of segments) {
+    s.end = Math.min(Math.max(s.end, floor), audioMs);
+    s.start = Math.min(Math.max(s.start, floor), s.end);
+    floor = s.start;
+  }
+  return segments;
+}
+
 async function checkModelSource(source: unknown): Promise<string | Uint8Array> {
   if (typeof source === "string") {
     if (source.length === 0) throw new TypeError("Expected a model path or bytes for source but received an empty string");
@@ -424,7 +439,7 @@ export class Whisper {
       this.#running.delete(entry);
     }
     if (callbackError) throw callbackError.error;
-    const segments = raw.segments.map(toSegment);
+    const segments = clampSegments(raw.segments.map(toSegment), params.offsetMs, Math.floor((audio.length * 1000) / SAMPLE_RATE));
     const result: TranscribeResult = {
       text: segments.map((s) => s.text).join(""),
       language: raw.language,

@@ -72,8 +72,12 @@ describe("scripted transcription", () => {
   });
 
   it("gives one segment of plain text with noTimestamps", async () => {
-    const result = await model.transcribe(audio, { noTimestamps: true, language: "en" });
-    expect(result.text).toBe(SCRIPT_NO_TIMESTAMPS_TEXT);
+    for (const beamSize of [1, 5]) {
+      const result = await model.transcribe(audio, { noTimestamps: true, language: "en", beamSize });
+      expect(result.text).toBe(SCRIPT_NO_TIMESTAMPS_TEXT);
+      // whisper.cpp itself reports start -1007280 ms (greedy) and the window end (30 s): both are clamped.
+      expect(plain(result.segments)).toEqual([{ start: 0, end: audio.length / 16, text: SCRIPT_NO_TIMESTAMPS_TEXT }]);
+    }
   });
 
   it("streams segments and progress before the promise resolves", async () => {

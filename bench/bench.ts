@@ -1,0 +1,328 @@
+// npm run bench [-- --quick | --full] [--model file.bin] [--runs N] [--device cpu|cuda]
+// Measures tingwu-whisper side by side with whisper-cli built from the same whisper.cpp source
+// and flags. It reports; it never fails on speed.
+import { fork, spawnSync } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import fs from "node:fs/promises";
+import { existsSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
+import { runtimeInfo } from "../lib/index.js";
+import { makeAudio, scriptedModelPath } from "../test/fixtures/models.js";
+import { encodeWav16 } from "../test/helpers/wav.js";
+import type { RunReply } from "./addon-worker.js";
+import { runCli } from "./cli-runner.js";
+import { concurrencyChart, markdown, rtfChart } from "./report.js";
+import { median, quantile, round } from "./stats.js";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const RESULTS = path.join(ROOT, "bench", "results");
+const TMP = path.join(RESULTS, "tmp");
+
+export interface BenchCase {
+  kind: "duration" | "threads" | "flash-attention" | "concurrency" | "portable-vs-native" | "http";
+  model: string;
+  variant: string;
+  audio_s: number;
+  threads: number;
+  concurrency: number;
+  flash_attention: boolean;
+  runs: number;
+  wall_ms_median: number | null;
+  wall_ms_min: number | null;
+  wall_ms_max: number | null;
+  rtf: number | null;
+  cli_wall_ms_median: number | null;
+  overhead_vs_cli: number | null;
+  overhead_pairs: number[];
+  loop_gap_max_ms: number | null;
+  loop_gap_p99_ms: number | null;
+  rss_peak_mb: number | null;
+  tokens: number;
+  segments: number;
+  timings?: RunReply["timings"];
+  cli_encode_ms_median?: number | null;
+  throughput_audio_s_per_s?: number | null;
+  latency_p50_ms?: number | null;
+  latency_p95_ms?: number | null;
+  mb_per_extra_state?: number | null;
+  direct_wall_ms_median?: number | null;
+  http_overhead_ms?: number | null;
+}
+
+export interface BenchResults {
+  meta: Record<string, string | number | boolean>;
+  notes: string[];
+  cases: BenchCase[];
+}
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    full: { type: "boolean", default: false },
+    model: { type: "string", multiple: true },
+    runs: { type: "string" },
+    device: { type: "string", default: "cpu" },
+    "no-cli": { type: "boolean", default: false },
+  },
+});
+const mode = values.quick ? "quick" : values.full ? "full" : "default";
+const runs = values.runs ? Number(values.runs) : mode === "quick" ? 3 : 5;
+const warmup = 1;
+const cores = typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
+const notes: string[] = [];
+
+// ---- the addon side: one child process per loaded model ------------------------------------------
+
+class AddonWorker {
+  #child: ChildProcess;
+  #next = 0;
+  #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+
+  constructor(env: NodeJS.ProcessEnv = {}) {
+    this.#child = fork(path.join(ROOT, "bench", "addon-worker.ts"), {
+      execArgv: ["--import", "tsx"],
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    this.#child.on("message", (msg: { id: number; ok: boolean; result?: unknown; error?: string }) => {
+      const p = this.#pending.get(msg.id);
+      this.#pending.delete(msg.id);
+      if (msg.ok) p?.resolve(msg.result);
+      else p?.reject(new Error(msg.error));
+    });
+    this.#child.on("exit", (code) => {
+      for (const p of this.#pending.values()) p.reject(new Error(`benchmark worker exited with ${code}`));
+      this.#pending.clear();
+    });
+  }
+
+  call<T>(msg: Record<string, unknown>): Promise<T> {
+    const id = this.#next++;
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.#child.send({ ...msg, id });
+    });
+  }
+
+  async close(): Promise<void> {
+    const exited = new Promise((r) => this.#child.once("exit", r));
+    this.#child.send({ cmd: "exit", id: -1 });
+    await exited;
+  }
+}
+
+// ---- inputs ---------------------------------------------------------------------------------------
+
+async function audioFile(seconds: number): Promise<string> {
+  const file = path.join(TMP, `audio-${seconds}s.wav`);
+  if (!existsSync(file)) await fs.writeFile(file, encodeWav16(makeAudio(seconds, { seed: 7 })));
+  return file;
+}
+
+function whisperCli(): string | undefined {
+  const cli = path.join(ROOT, "build", "cli-Release", "bin", "whisper-cli");
+  if (existsSync(cli)) return cli;
+  console.error("building whisper-cli from the same whisper.cpp source and flags (one time)...");
+  const built = spawnSync(process.execPath, [path.join(ROOT, "scripts", "build-native.mjs"), "--cli"], { stdio: "inherit" });
+  return built.status === 0 && existsSync(cli) ? cli : undefined;
+}
+
+// ---- one case -------------------------------------------------------------------------------------
+
+interface CaseSpec {
+  kind: BenchCase["kind"];
+  modelName: string;
+  modelFile: string;
+  audio_s: number;
+  threads: number;
+  concurrency: number;
+  flashAttention: boolean;
+  variant?: string;
+  binary?: string;
+  withCli: boolean;
+}
+
+async function runCase(spec: CaseSpec, cli: string | undefined): Promise<BenchCase> {
+  const wav = await audioFile(spec.audio_s);
+  const worker = new AddonWorker(spec.binary ? { TINGWU_WHISPER_BINARY: spec.binary } : {});
+  const gpu = values.device === "cuda";
+  try {
+    await worker.call({ cmd: "load", model: spec.modelFile, threads: spec.threads, flashAttention: spec.flashAttention, concurrency: spec.concurrency, gpu });
+    const options = { language: "en", includeTokens: true };
+    const replies: RunReply[] = [];
+    const cliRuns: { engineMs: number; encodeMs: number }[] = [];
+    const pairs: number[] = [];
+    const useCli = spec.withCli && cli !== undefined;
+    for (let i = 0; i < warmup + runs; i++) {
+      // A B A B: drift in machine load hits both sides alike.
+      const reply = await worker.call<RunReply>({ cmd: "run", audio: wav, parallel: spec.concurrency, options });
+      const cliRun = useCli
+        ? await runCli(cli!, spec.modelFile, wav, { threads: spec.threads, flashAttention: spec.flashAttention, language: "en", gpu })
+        : undefined;
+      if (i < warmup) continue;
+      replies.push(reply);
+      if (cliRun) {
+        cliRuns.push(cliRun);
+        pairs.push(reply.wallMs / cliRun.engineMs);
+      }
+    }
+    const walls = replies.map((r) => r.wallMs);
+    const wallMedian = median(walls);
+    const latencies = replies.flatMap((r) => r.latenciesMs);
+    const last = replies[replies.length - 1]!;
+    const cliMedian = cliRuns.length ? median(cliRuns.map((c) => c.engineMs)) : Number.NaN;
+    return {
+      kind: spec.kind,
+      model: spec.modelName,
+      variant: spec.variant ?? String(runtimeInfo().variant),
+      audio_s: spec.audio_s,
+      threads: spec.threads,
+      concurrency: spec.concurrency,
+      flash_attention: spec.flashAttention,
+      runs,
+      wall_ms_median: round(wallMedian),
+      wall_ms_min: round(Math.min(...walls)),
+      wall_ms_max: round(Math.max(...walls)),
+      rtf: round((spec.audio_s * spec.concurrency) / (wallMedian / 1000), 2),
+      cli_wall_ms_median: cliRuns.length ? round(cliMedian) : null,
+      overhead_vs_cli: pairs.length ? round(median(pairs), 3) : null,
+      overhead_pairs: pairs.map((p) => round(p, 3) ?? 0),
+      cli_encode_ms_median: cliRuns.length ? round(median(cliRuns.map((c) => c.encodeMs))) : null,
+      loop_gap_max_ms: round(Math.max(...replies.map((r) => r.loopGapMaxMs))),
+      loop_gap_p99_ms: round(median(replies.map((r) => r.loopGapP99Ms))),
+      rss_peak_mb: round(Math.max(...replies.map((r) => r.rssPeakMb))),
+      tokens: last.tokens,
+      segments: last.segments,
+      timings: last.timings,
+      ...(spec.kind === "concurrency"
+        ? {
+            throughput_audio_s_per_s: round((spec.audio_s * spec.concurrency) / (wallMedian / 1000), 2),
+            latency_p50_ms: round(quantile(latencies, 0.5)),
+            latency_p95_ms: round(quantile(latencies, 0.95)),
+            rss_mb: round(median(replies.map((r) => r.rssMb))),
+          }
+        : {}),
+    };
+  } finally {
+    await worker.close();
+  }
+}
+
+// ---- the plan ---------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  await fs.mkdir(TMP, { recursive: true });
+  const info = runtimeInfo();
+  if (values.device === "cuda" && !info.devices.some((d) => d.type === "gpu")) {
+    const why = info.cudaCompiled
+      ? "this addon was built with CUDA but no CUDA device is visible here"
+      : "this addon was built without CUDA (use npm run build:cuda and TINGWU_WHISPER_VARIANT=cuda)";
+    console.log(`--device cuda: no CUDA benchmark was run: ${why}. These figures would be made up, so there are none.`);
+    notes.push(`CUDA requested but not measured: ${why}.`);
+    return;
+  }
+  const cli = values["no-cli"] ? undefined : whisperCli();
+  if (!cli && !values["no-cli"]) notes.push("whisper-cli could not be built: CLI columns are empty.");
+
+  const models: { name: string; file: string }[] = [];
+  if (values.model?.length) {
+    for (const m of values.model) models.push({ name: path.basename(m), file: path.resolve(m) });
+  } else {
+    models.push({ name: "tiny (scripted)", file: await scriptedModelPath({ dims: "tiny" }) });
+    if (mode !== "quick") models.push({ name: "base (scripted)", file: await scriptedModelPath({ dims: "base" }) });
+  }
+  const durations = mode === "quick" ? [5] : [5, 30, 120];
+  const base = (m: { name: string; file: string }) => ({ modelName: m.name, modelFile: m.file, threads: cores, concurrency: 1, flashAttention: true, withCli: true });
+  const specs: CaseSpec[] = [];
+  for (const m of models) for (const audio_s of durations) specs.push({ ...base(m), kind: "duration", audio_s });
+  if (mode !== "quick") {
+    const m = models[0]!;
+    specs.push({ ...base(m), kind: "flash-attention", audio_s: 30, flashAttention: false });
+    for (const threads of [...new Set([1, 2, cores])].filter((t) => t !== cores)) specs.push({ ...base(m), kind: "threads", audio_s: 30, threads });
+    for (const concurrency of [1, 2, 4]) specs.push({ ...base(m), kind: "concurrency", audio_s: 30, concurrency, threads: Math.max(1, Math.floor(cores / Math.min(concurrency, cores))), withCli: false });
+    const portable = path.join(ROOT, "build", "portable", "tingwu_whisper.node");
+    if (existsSync(portable)) {
+      for (const audio_s of mode === "full" ? durations : [30]) {
+        specs.push({ ...base(m), kind: "portable-vs-native", audio_s, variant: "portable", binary: portable });
+      }
+    } else {
+      notes.push("No portable (runtime CPU dispatch) build in build/portable: portable-vs-native not measured (node scripts/build-native.mjs --variant portable).");
+    }
+    if (mode === "full") {
+      for (const m2 of models) for (const audio_s of durations) specs.push({ ...base(m2), kind: "flash-attention", audio_s, flashAttention: false });
+    }
+  }
+
+  const cases: BenchCase[] = [];
+  for (const spec of specs) {
+    process.stderr.write(`[bench] ${spec.kind} ${spec.modelName} ${spec.audio_s}s threads=${spec.threads} conc=${spec.concurrency} fa=${spec.flashAttention}${spec.variant ? ` ${spec.variant}` : ""}\n`);
+    cases.push(await runCase(spec, cli));
+  }
+  const conc = cases.filter((c) => c.kind === "concurrency");
+  const one = conc.find((c) => c.concurrency === 1) as (BenchCase & { rss_mb?: number }) | undefined;
+  for (const c of conc as (BenchCase & { rss_mb?: number })[]) {
+    if (one && c.concurrency > 1 && one.rss_mb !== undefined && c.rss_mb !== undefined) {
+      c.mb_per_extra_state = round((c.rss_mb - one.rss_mb) / (c.concurrency - 1));
+    }
+  }
+
+  const date = new Date().toISOString().slice(0, 10);
+  const host = os.hostname();
+  const results: BenchResults = {
+    meta: {
+      date,
+      host,
+      mode,
+      cpu: os.cpus()[0]?.model ?? "unknown",
+      cores,
+      memoryGb: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      whisperCppVersion: info.whisperCppVersion,
+      variant: info.variant,
+      systemInfo: info.systemInfo,
+      runs,
+      warmup,
+      device: values.device ?? "cpu",
+    },
+    notes,
+    cases,
+  };
+  printTable(results);
+  const stem = `${date}-${host}`;
+  await fs.writeFile(path.join(RESULTS, `${stem}.json`), JSON.stringify(results, null, 2));
+  await fs.writeFile(path.join(RESULTS, "latest.json"), JSON.stringify(results, null, 2));
+  await fs.writeFile(path.join(RESULTS, "latest-rtf.svg"), rtfChart(cases));
+  await fs.writeFile(path.join(RESULTS, "latest-concurrency.svg"), concurrencyChart(cases));
+  await fs.writeFile(path.join(RESULTS, "latest.md"), markdown(results, { rtf: "latest-rtf.svg", concurrency: "latest-concurrency.svg" }));
+  console.log(`\nwrote bench/results/${stem}.json, bench/results/latest.json and bench/results/latest.md`);
+}
+
+function printTable(results: BenchResults): void {
+  const rows = results.cases.map((c) => ({
+    case: c.kind,
+    model: c.model,
+    variant: c.variant,
+    audio_s: c.audio_s,
+    threads: c.threads,
+    conc: c.concurrency,
+    fa: c.flash_attention ? "on" : "off",
+    wall_ms: c.wall_ms_median,
+    x_realtime: c.rtf,
+    cli_ms: c.cli_wall_ms_median,
+    overhead: c.overhead_vs_cli,
+    encode_ms: c.timings?.encodeMs === undefined ? null : round(c.timings.encodeMs),
+    tokens: c.tokens,
+    gap_max_ms: c.loop_gap_max_ms,
+    rss_mb: c.rss_peak_mb,
+  }));
+  console.table(rows);
+  for (const n of results.notes) console.log(`note: ${n}`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,121 @@
+// Markdown report and SVG charts for a benchmark run (no dependencies: hand-drawn bars).
+import type { BenchCase, BenchResults } from "./bench.js";
+
+const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
+
+function barChart(title: string, unit: string, groups: { label: string; bars: { label: string; value: number }[] }[]): string {
+  const barW = 26;
+  const gap = 10;
+  const groupGap = 34;
+  const height = 260;
+  const top = 40;
+  const bottom = 70;
+  const left = 60;
+  const max = Math.max(1e-9, ...groups.flatMap((g) => g.bars.map((b) => b.value)));
+  let x = left;
+  const parts: string[] = [];
+  const colors = ["#3b82f6", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#64748b"];
+  for (const g of groups) {
+    const start = x;
+    g.bars.forEach((b, i) => {
+      const h = ((height - top - bottom) * b.value) / max;
+      const y = height - bottom - h;
+      parts.push(`<rect x="${x}" y="${y.toFixed(1)}" width="${barW}" height="${h.toFixed(1)}" fill="${colors[i % colors.length]}"><title>${esc(`${g.label} ${b.label}: ${b.value.toFixed(2)} ${unit}`)}</title></rect>`);
+      parts.push(`<text x="${x + barW / 2}" y="${(y - 4).toFixed(1)}" font-size="10" text-anchor="middle">${b.value.toFixed(1)}</text>`);
+      parts.push(`<text x="${x + barW / 2}" y="${height - bottom + 14}" font-size="10" text-anchor="middle">${esc(b.label)}</text>`);
+      x += barW + gap;
+    });
+    parts.push(`<text x="${(start + x - gap) / 2}" y="${height - bottom + 34}" font-size="12" font-weight="bold" text-anchor="middle">${esc(g.label)}</text>`);
+    x += groupGap;
+  }
+  const width = x + 20;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    `<text x="${left}" y="22" font-size="14" font-weight="bold">${esc(title)}</text>`,
+    `<line x1="${left - 6}" y1="${height - bottom}" x2="${width - 10}" y2="${height - bottom}" stroke="#333"/>`,
+    `<text x="10" y="${top + 10}" font-size="11">${esc(unit)}</text>`,
+    ...parts,
+    `</svg>`,
+  ].join("\n");
+}
+
+export function rtfChart(cases: BenchCase[]): string {
+  const main = cases.filter((c) => c.kind === "duration");
+  const models = [...new Set(main.map((c) => c.model))];
+  return barChart(
+    "Speed: audio seconds per wall second (higher is faster)",
+    "× real time",
+    models.map((m) => ({
+      label: m,
+      bars: main.filter((c) => c.model === m).map((c) => ({ label: `${c.audio_s}s`, value: c.rtf ?? 0 })),
+    })),
+  );
+}
+
+export function concurrencyChart(cases: BenchCase[]): string {
+  const conc = cases.filter((c) => c.kind === "concurrency");
+  const models = [...new Set(conc.map((c) => c.model))];
+  return barChart(
+    "Throughput by concurrent transcriptions on one model",
+    "audio s / s",
+    models.map((m) => ({
+      label: m,
+      bars: conc.filter((c) => c.model === m).map((c) => ({ label: `×${c.concurrency}`, value: c.throughput_audio_s_per_s ?? 0 })),
+    })),
+  );
+}
+
+const fmt = (v: number | null | undefined, d = 1) => (v === null || v === undefined || !Number.isFinite(v) ? "–" : v.toFixed(d));
+
+export function markdown(results: BenchResults, svgNames: { rtf: string; concurrency: string }): string {
+  const m = results.meta;
+  const lines = [
+    `# tingwu-whisper benchmark — ${m.date} on ${m.host}`,
+    "",
+    `CPU: ${m.cpu} × ${m.cores} cores · ${m.memoryGb} GiB · Node ${m.node} · whisper.cpp ${m.whisperCppVersion} · addon variant \`${m.variant}\` · mode \`${m.mode}\``,
+    "",
+    `Each case: ${m.warmup} warm-up + ${m.runs} measured runs; median (min–max). Addon and whisper-cli runs alternate (A B A B).`,
+    "`× rt` = audio seconds per wall second. `overhead` = addon wall / whisper-cli engine time (whisper.cpp's total minus load time, i.e. the same work).",
+    "",
+    ...results.notes.map((n) => `> ${n}`),
+    "",
+    `![speed](${svgNames.rtf})`,
+    "",
+    "| case | model | audio | threads | FA | conc | addon wall ms | × rt | cli ms | overhead | encode ms | decode ms | tokens | loop gap max/p99 ms | RSS peak MB |",
+    "|---|---|---:|---:|:-:|---:|---|---:|---:|---:|---:|---:|---:|---|---:|",
+    ...results.cases.map(
+      (c) =>
+        `| ${c.kind}${c.variant !== m.variant ? ` (${c.variant})` : ""} | ${c.model} | ${c.audio_s}s | ${c.threads} | ${c.flash_attention ? "on" : "off"} | ${c.concurrency} | ${fmt(c.wall_ms_median, 0)} (${fmt(c.wall_ms_min, 0)}–${fmt(c.wall_ms_max, 0)}) | ${fmt(c.rtf)} | ${fmt(c.cli_wall_ms_median, 0)} | ${fmt(c.overhead_vs_cli, 3)} | ${fmt(c.timings?.encodeMs, 0)} | ${fmt(c.timings?.decodeMs, 1)} | ${c.tokens} | ${fmt(c.loop_gap_max_ms)}/${fmt(c.loop_gap_p99_ms)} | ${fmt(c.rss_peak_mb, 0)} |`,
+    ),
+    "",
+  ];
+  const conc = results.cases.filter((c) => c.kind === "concurrency");
+  if (conc.length) {
+    lines.push(
+      "## Concurrency (one model, a whisper_state per running call)",
+      "",
+      `![throughput](${svgNames.concurrency})`,
+      "",
+      "| model | audio | concurrency | throughput audio s/s | latency p50 ms | latency p95 ms | MB per extra state |",
+      "|---|---:|---:|---:|---:|---:|---:|",
+      ...conc.map(
+        (c) =>
+          `| ${c.model} | ${c.audio_s}s | ${c.concurrency} | ${fmt(c.throughput_audio_s_per_s, 2)} | ${fmt(c.latency_p50_ms, 0)} | ${fmt(c.latency_p95_ms, 0)} | ${fmt(c.mb_per_extra_state, 0)} |`,
+      ),
+      "",
+    );
+  }
+  const http = results.cases.filter((c) => c.kind === "http");
+  if (http.length) {
+    lines.push(
+      "## HTTP (POST /api/v1/transcribe on 127.0.0.1)",
+      "",
+      "| model | audio | wall ms | direct ms | overhead per request ms |",
+      "|---|---:|---:|---:|---:|",
+      ...http.map((c) => `| ${c.model} | ${c.audio_s}s | ${fmt(c.wall_ms_median, 0)} | ${fmt(c.direct_wall_ms_median, 0)} | ${fmt(c.http_overhead_ms, 1)} |`),
+      "",
+    );
+  }
+  return lines.join("\n");
+}
