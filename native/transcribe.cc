@@ -196,15 +196,20 @@ Napi::Object ResultToJs(Napi::Env env, const TranscribeJob &job) {
 }
 
 // Settles the promise once every queued callback event has been delivered.
+// During environment teardown (worker_thread terminated) JS can no longer run and napi calls
+// fail; nothing is waiting for the promise then, so failures here are dropped.
 void Settle(Napi::Env env, TranscribeJob &job) {
-  Napi::HandleScope scope(env);
-  job.model->Unref();
-  if (job.error.empty()) {
-    job.deferred->Resolve(ResultToJs(env, job));
-  } else {
-    Napi::Error error = Napi::Error::New(env, job.error);
-    error.Set("code", Napi::String::New(env, job.error_code));
-    job.deferred->Reject(error.Value());
+  try {
+    Napi::HandleScope scope(env);
+    job.model->Unref();
+    if (job.error.empty()) {
+      job.deferred->Resolve(ResultToJs(env, job));
+    } else {
+      Napi::Error error = Napi::Error::New(env, job.error);
+      error.Set("code", Napi::String::New(env, job.error_code));
+      job.deferred->Reject(error.Value());
+    }
+  } catch (...) {
   }
 }
 
