@@ -26,16 +26,19 @@ describe("worker threads", () => {
   it("terminating a worker mid-run frees its model and the host keeps working", async () => {
     const { runtimeInfo } = await import("../../lib/index.js");
     const binary = runtimeInfo().binary;
-    const modelFile = await scriptedModelPath({ dims: "mini" });
-    for (let round = 0; round < 3; round++) {
+    const modelFile = await scriptedModelPath({ dims: "tiny" });
+    for (let round = 0; round < 2; round++) {
       const worker = new Worker(workerSource, { eval: true, workerData: { binary, model: modelFile } });
       const first = await new Promise<string>((resolve, reject) => {
         worker.once("message", resolve);
         worker.once("error", reject);
       });
       expect(first).toBe("running");
+      const later: string[] = [];
+      worker.on("message", (m: string) => later.push(m));
       await new Promise((r) => setTimeout(r, 100));
       const exitCode = await worker.terminate();
+      expect(later).toEqual([]); // it was still running when terminated
       expect(exitCode).toBe(1); // terminated, not crashed
     }
     // The host still transcribes correctly afterwards.
