@@ -1,6 +1,9 @@
 #include "model.h"
 
 #include <filesystem>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <system_error>
 #include <utility>
 
@@ -234,6 +237,11 @@ void WhisperModel::FreeNow() {
   idle_states_.clear();
   whisper_free(loaded_.ctx);
   loaded_.ctx = nullptr;
+#if defined(__GLIBC__)
+  // Loads run on libuv's pool threads, so the weights' memory sits in per-thread malloc arenas that
+  // glibc keeps after free; give it back so load/dispose cycles don't ratchet RSS up.
+  malloc_trim(0);
+#endif
   Napi::MemoryManagement::AdjustExternalMemory(env_, -loaded_.size_bytes);
   loaded_.size_bytes = 0;
 }
