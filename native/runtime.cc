@@ -25,6 +25,42 @@ const char *DeviceType(enum ggml_backend_dev_type type) {
   return "unknown";
 }
 
+#ifdef TINGWU_CUDA
+// CUDA versions as "13.5", or "" when unknown. cudart is a NEEDED library of this addon, so it is
+// already loaded: find it by its soname instead of compiling this file against the CUDA headers.
+// The driver version is 0 (reported as "") when no driver is installed.
+struct CudaVersions {
+  std::string runtime;
+  std::string driver;
+};
+
+std::string FormatCudaVersion(int version) {
+  if (version <= 0) return "";
+  return std::to_string(version / 1000) + "." + std::to_string((version % 1000) / 10);
+}
+
+CudaVersions QueryCudaVersions() {
+  CudaVersions out;
+  std::string built = TINGWU_CUDA_VERSION;
+  std::string soname = "libcudart.so." + built.substr(0, built.find('.'));
+  void *cudart = dlopen(soname.c_str(), RTLD_LAZY | RTLD_NOLOAD);
+  if (cudart == nullptr) return out;
+  using VersionFn = int (*)(int *);  // cudaError_t f(int *); cudaSuccess is 0
+  auto runtime_version = reinterpret_cast<VersionFn>(dlsym(cudart, "cudaRuntimeGetVersion"));
+  auto driver_version = reinterpret_cast<VersionFn>(dlsym(cudart, "cudaDriverGetVersion"));
+  int version = 0;
+  if (runtime_version != nullptr && runtime_version(&version) == 0) out.runtime = FormatCudaVersion(version);
+  version = 0;
+  if (driver_version != nullptr && driver_version(&version) == 0) out.driver = FormatCudaVersion(version);
+  dlclose(cudart);
+  return out;
+}
+
+Napi::Value StringOrNull(Napi::Env env, const std::string &value) {
+  return value.empty() ? env.Null() : Napi::String::New(env, value);
+}
+#endif
+
 std::string AddonDirectory() {
   Dl_info dl_info;
   if (dladdr(reinterpret_cast<void *>(&LoadBackends), &dl_info) == 0 || dl_info.dli_fname == nullptr) return "";
@@ -56,9 +92,14 @@ Napi::Value RuntimeInfo(const Napi::CallbackInfo &info) {
 #ifdef TINGWU_CUDA
   out.Set("cudaCompiled", Napi::Boolean::New(env, true));
   out.Set("cudaVersion", TINGWU_CUDA_VERSION);
+  CudaVersions versions = QueryCudaVersions();
+  out.Set("cudaRuntimeVersion", StringOrNull(env, versions.runtime));
+  out.Set("cudaDriverVersion", StringOrNull(env, versions.driver));
 #else
   out.Set("cudaCompiled", Napi::Boolean::New(env, false));
   out.Set("cudaVersion", env.Null());
+  out.Set("cudaRuntimeVersion", env.Null());
+  out.Set("cudaDriverVersion", env.Null());
 #endif
 #ifdef TINGWU_BACKEND_DL
   out.Set("dynamicBackends", Napi::Boolean::New(env, true));

@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 // Builds the addon with cmake-js for one variant:
 //   node scripts/build-native.mjs [--variant cpu|portable|cuda] [--cli] [--sanitize address] [--jobs N]
+//                                 [--cuda-major N]
+// For cuda: the toolkit is $CUDA_HOME (else the nvcc on PATH; scripts/build-cuda.sh finds or
+// assembles one), its major comes from nvcc unless given, CUDA_ARCHITECTURES overrides the arch
+// list and TINGWU_CUDA_FA=OFF leaves out the flash-attention kernels (CI's reduced build).
 // --cli builds whisper-cli instead, from the same whisper.cpp source with the same flags (plain
 // CMake, because whisper.cpp swaps its examples for its own addon under cmake-js).
 import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { ROOT, defaultJobs, variantConfig } from "./build-flags.mjs";
+import { ROOT, defaultJobs, nvccRelease, variantConfig } from "./build-flags.mjs";
 
 const require = createRequire(import.meta.url);
 
@@ -22,9 +26,27 @@ const { values } = parseArgs({
 });
 
 const jobs = values.jobs ? Number(values.jobs) : defaultJobs();
+let cudaMajor = values["cuda-major"];
+const cudaHome = process.env.CUDA_HOME || undefined;
+if (values.variant === "cuda") {
+  const release = nvccRelease(cudaHome);
+  if (!release) {
+    console.error(`No working nvcc ${cudaHome ? `in ${cudaHome}/bin` : "on PATH"}: run \`npm run build:cuda\` (scripts/build-cuda.sh finds or assembles a toolkit) or set CUDA_HOME`);
+    process.exit(1);
+  }
+  const detected = release.split(".")[0];
+  if (cudaMajor && cudaMajor !== detected) {
+    console.error(`--cuda-major ${cudaMajor} does not match the toolkit's nvcc (release ${release})`);
+    process.exit(1);
+  }
+  cudaMajor = detected;
+  console.error(`CUDA ${release} from ${cudaHome ?? "the nvcc on PATH"}`);
+}
 const config = variantConfig(values.variant, {
-  cudaMajor: values["cuda-major"],
+  cudaMajor,
+  cudaHome,
   cudaArchitectures: process.env.CUDA_ARCHITECTURES || undefined,
+  cudaFlashAttention: !/^(off|0|false)$/i.test(process.env.TINGWU_CUDA_FA ?? ""),
   sanitize: values.sanitize,
 });
 

@@ -1,0 +1,209 @@
+// Settings from the environment, validated once at start-up. Variable names and defaults follow
+// TingWu's `src/config.py` where TingWu has the variable, so the same .env / compose file works.
+import { z } from "zod";
+import { WhisperError } from "./errors.js";
+import { DEFAULT_DOWNLOAD_ROOT, DEFAULT_MODEL_BASE_URL, parseModelSpec } from "./models/names.js";
+import { defaultThreads, MAX_THREADS, normalizeLanguage } from "./options.js";
+
+/** Every backend TingWu knows. Only the ones registered with `registerBackend` can be built here. */
+export const ASR_BACKENDS = ["pytorch", "onnx", "sensevoice", "gguf", "qwen3", "vibevoice", "router", "whisper"] as const;
+export type AsrBackendType = (typeof ASR_BACKENDS)[number];
+
+export const DEVICES = ["cuda", "cpu", "auto"] as const;
+export type Device = (typeof DEVICES)[number];
+
+/** pino's levels. */
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Validated, frozen settings. Each field names its variable and default. */
+export interface Settings {
+  /** `ASR_BACKEND`: which backend serves requests. Default `"whisper"` (TingWu's own default is `pytorch`; this service only has whisper). */
+  readonly asrBackend: AsrBackendType;
+  /** `WHISPER_MODEL`: a model name (`large` = `large-v3`, `base-q5_1`, ...) or a path to a `.bin` file. Default `"large"`. */
+  readonly whisperModel: string;
+  /** `WHISPER_LANGUAGE`: a whisper language code, or `"auto"` to detect (empty also means auto). Default `"zh"`. */
+  readonly whisperLanguage: string;
+  /** `WHISPER_DOWNLOAD_ROOT`: where model files are looked for and downloaded to. Default `"./data/models/whisper"`. */
+  readonly whisperDownloadRoot: string;
+  /** `WHISPER_MODEL_URL`: base URL that `ggml-<name>.bin` is downloaded from (no trailing slash). Default the whisper.cpp models on Hugging Face. */
+  readonly whisperModelUrl: string;
+  /** `WHISPER_MODEL_SHA256`: expected SHA-256 of the model file (lower-case hex), checked after a download. Default none (the built-in table of official SHA-1 sums is used). */
+  readonly whisperModelSha256: string | undefined;
+  /** `DEVICE`: `cuda`, `cpu` or `auto` (a GPU when there is one). Default `"auto"`. */
+  readonly device: Device;
+  /** `WHISPER_THREADS`: compute threads per transcription, 1 to 512. Default: the cores available to the process. */
+  readonly whisperThreads: number;
+  /** `WHISPER_POOL_SIZE`: transcriptions that run at once (one whisper state each), 1 to 64. Default `1`. */
+  readonly whisperPoolSize: number;
+  /** `WHISPER_QUEUE_SIZE`: requests that may wait for a free state before the server answers 503; 0 to 100000. Default `16`. */
+  readonly whisperQueueSize: number;
+  /** `WHISPER_MAX_UPLOAD_MB`: largest accepted upload in MiB (may be fractional). Default `100`. */
+  readonly whisperMaxUploadMb: number;
+  /** `PORT`: HTTP port, 0 (any free port) to 65535. Default `8000`. */
+  readonly port: number;
+  /** `HOST`: address to listen on. Default `"0.0.0.0"`. */
+  readonly host: string;
+  /** `LOG_LEVEL`: one of fatal, error, warn, info, debug, trace, silent. Default `"info"`. */
+  readonly logLevel: LogLevel;
+  /** `FFMPEG_PATH`: the ffmpeg executable used to decode non-WAV uploads. Default none (`ffmpeg` on PATH). */
+  readonly ffmpegPath: string | undefined;
+}
+
+/** One bad variable. */
+export interface SettingsIssue {
+  /** The environment variable, e.g. `PORT`. */
+  readonly variable: string;
+  /** What was wrong, e.g. `expected an integer between 0 and 65535 but received "http"`. */
+  readonly message: string;
+}
+
+/** Thrown by {@link loadSettings}; the message has one line per bad variable. */
+export class SettingsError extends WhisperError {
+  readonly issues: readonly SettingsIssue[];
+  constructor(issues: readonly SettingsIssue[]) {
+    const lines = issues.map((i) => `${i.variable}: ${i.message}`);
+    super(`Invalid settings in the environment:\n${lines.join("\n")}`, "ERR_SETTINGS");
+    this.issues = issues;
+  }
+}
+
+type Conversion<T> = { ok: true; value: T } | { ok: false; expected: string };
+const ok = <T>(value: T): Conversion<T> => ({ ok: true, value });
+const fail = (expected: string): Conversion<never> => ({ ok: false, expected });
+
+/**
+ * One variable: unset (or blank, unless `blank` says otherwise) gives the default; otherwise the
+ * trimmed text is converted, and a failure becomes an issue worded "expected X but received Y".
+ */
+function variable<T>(convert: (text: string) => Conversion<T>, fallback: () => T, blank?: () => T) {
+  return z.unknown().transform((raw, ctx): T => {
+    if (raw === undefined) return fallback();
+    if (typeof raw !== "string") {
+      ctx.issues.push({ code: "custom", message: `expected a string but received ${typeof raw}`, input: raw });
+      return z.NEVER;
+    }
+    const text = raw.trim();
+    if (text === "") return (blank ?? fallback)();
+    const result = convert(text);
+    if (result.ok) return result.value;
+    ctx.issues.push({ code: "custom", message: `expected ${result.expected} but received ${JSON.stringify(raw)}`, input: raw });
+    return z.NEVER;
+  });
+}
+
+function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  const schema = z.enum(values);
+  return (text: string): Conversion<T[number]> => {
+    const parsed = schema.safeParse(text.toLowerCase());
+    return parsed.success ? ok(parsed.data) : fail(`one of ${values.join(", ")}`);
+  };
+}
+
+function integer(min: number, max: number) {
+  return (text: string): Conversion<number> => {
+    const value = /^\+?\d+$/.test(text) ? Number(text) : Number.NaN;
+    return Number.isSafeInteger(value) && value >= min && value <= max ? ok(value) : fail(`an integer between ${min} and ${max}`);
+  };
+}
+
+function positiveNumber(max: number) {
+  return (text: string): Conversion<number> => {
+    const value = /^\+?(\d+\.?\d*|\.\d+)$/.test(text) ? Number(text) : Number.NaN;
+    return value > 0 && value <= max ? ok(value) : fail(`a number greater than 0 and at most ${max}`);
+  };
+}
+
+function model(text: string): Conversion<string> {
+  try {
+    parseModelSpec(text, "WHISPER_MODEL");
+    return ok(text);
+  } catch {
+    return fail("a model name (tiny, tiny.en, base, base.en, small, small.en, medium, medium.en, large-v1, large-v2, large-v3, large-v3-turbo, large, or one of these with a quantisation suffix such as -q5_1) or a path to a .bin file");
+  }
+}
+
+function language(text: string): Conversion<string> {
+  try {
+    return ok(normalizeLanguage(text, "WHISPER_LANGUAGE"));
+  } catch {
+    return fail('"auto", empty, or a language code or English name whisper knows (zh, en, ja, chinese, ...)');
+  }
+}
+
+function httpUrl(text: string): Conversion<string> {
+  const parsed = z.url({ protocol: /^https?$/ }).safeParse(text);
+  return parsed.success ? ok(text.replace(/\/+$/, "")) : fail("an http(s) URL");
+}
+
+function sha256(text: string): Conversion<string> {
+  return /^[0-9a-f]{64}$/i.test(text) ? ok(text.toLowerCase()) : fail("64 hexadecimal digits (a SHA-256)");
+}
+
+const anyText = (text: string): Conversion<string> => ok(text);
+
+const envSchema = z.object({
+  ASR_BACKEND: variable(oneOf(ASR_BACKENDS), (): AsrBackendType => "whisper"),
+  WHISPER_MODEL: variable(model, () => "large"),
+  // TingWu treats an empty WHISPER_LANGUAGE as "let whisper detect".
+  WHISPER_LANGUAGE: variable(language, () => "zh", () => "auto"),
+  WHISPER_DOWNLOAD_ROOT: variable(anyText, () => DEFAULT_DOWNLOAD_ROOT),
+  WHISPER_MODEL_URL: variable(httpUrl, () => DEFAULT_MODEL_BASE_URL),
+  WHISPER_MODEL_SHA256: variable<string | undefined>(sha256, () => undefined),
+  DEVICE: variable(oneOf(DEVICES), (): Device => "auto"),
+  WHISPER_THREADS: variable(integer(1, MAX_THREADS), defaultThreads),
+  WHISPER_POOL_SIZE: variable(integer(1, 64), () => 1),
+  WHISPER_QUEUE_SIZE: variable(integer(0, 100_000), () => 16),
+  WHISPER_MAX_UPLOAD_MB: variable(positiveNumber(1_000_000), () => 100),
+  PORT: variable(integer(0, 65_535), () => 8000),
+  HOST: variable(anyText, () => "0.0.0.0"),
+  LOG_LEVEL: variable(oneOf(LOG_LEVELS), (): LogLevel => "info"),
+  FFMPEG_PATH: variable<string | undefined>(anyText, () => undefined),
+});
+
+/** The environment variables {@link loadSettings} reads. */
+export const SETTINGS_VARIABLES = Object.keys(envSchema.shape) as readonly string[];
+
+/**
+ * Reads and validates the settings. Unknown variables are ignored (the environment is shared with
+ * docker compose). Throws {@link SettingsError} listing every bad variable at once.
+ * @param env Default `process.env`.
+ */
+export function loadSettings(env: Record<string, string | undefined> = process.env): Settings {
+  if (env === null || typeof env !== "object") {
+    throw new TypeError(`Expected an object of environment variables for env but received ${env === null ? "null" : typeof env}`);
+  }
+  // Pick only our keys so the schema never walks (or reports on) the rest of the environment.
+  const picked: Record<string, unknown> = {};
+  for (const key of SETTINGS_VARIABLES) picked[key] = env[key];
+  const parsed = envSchema.safeParse(picked);
+  if (!parsed.success) {
+    const seen = new Set<string>();
+    const issues: SettingsIssue[] = [];
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? "environment");
+      if (seen.has(name)) continue;
+      seen.add(name);
+      issues.push({ variable: name, message: issue.message });
+    }
+    throw new SettingsError(issues);
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    asrBackend: e.ASR_BACKEND,
+    whisperModel: e.WHISPER_MODEL,
+    whisperLanguage: e.WHISPER_LANGUAGE,
+    whisperDownloadRoot: e.WHISPER_DOWNLOAD_ROOT,
+    whisperModelUrl: e.WHISPER_MODEL_URL,
+    whisperModelSha256: e.WHISPER_MODEL_SHA256,
+    device: e.DEVICE,
+    whisperThreads: e.WHISPER_THREADS,
+    whisperPoolSize: e.WHISPER_POOL_SIZE,
+    whisperQueueSize: e.WHISPER_QUEUE_SIZE,
+    whisperMaxUploadMb: e.WHISPER_MAX_UPLOAD_MB,
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    ffmpegPath: e.FFMPEG_PATH,
+  });
+}

@@ -1,0 +1,151 @@
+// Builds the HTTP app from route plugins: TingWu, whisper-asr-webservice, OpenAI, and the
+// operator routes. No listening and no process handling here (that is server.ts), so tests can
+// build an app, inject requests or listen on 127.0.0.1, and close it.
+import { randomUUID } from "node:crypto";
+import { createRequire } from "node:module";
+import cors from "@fastify/cors";
+import multipart from "@fastify/multipart";
+import swagger from "@fastify/swagger";
+import Fastify from "fastify";
+import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from "fastify";
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { ModelManager } from "../backends/model-manager.js";
+import type { Settings } from "../config.js";
+import { createErrorHandler, dialectOfUrl, errorBody, HttpError } from "./errors.js";
+import { createMetrics } from "./metrics.js";
+import { flattenMultipartBody } from "./multipart.js";
+import { InferenceQueue } from "./queue.js";
+import { asrWebserviceRoutes } from "./routes/asr-webservice.js";
+import { openaiRoutes } from "./routes/openai.js";
+import { systemRoutes } from "./routes/system.js";
+import { tingwuRoutes } from "./routes/tingwu.js";
+import { TranscriptionService } from "./service.js";
+import type { InferenceTimeout } from "./service.js";
+
+const pkg = createRequire(import.meta.url)("../../package.json") as { name: string; version: string; description: string };
+
+/** The package version reported by /health. */
+export const VERSION: string = pkg.version;
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** The transcription service (model manager, queue, metrics) behind the routes. */
+    tingwu: TranscriptionService;
+  }
+}
+
+/** HTTP timeouts (Node's http server). */
+export interface HttpTimeouts {
+  /** Time allowed to receive a whole request, upload included. Default `600000` (10 min). */
+  requestTimeout?: number;
+  /** How long an idle keep-alive connection stays open; above common proxies' 60 s. Default `72000`. */
+  keepAliveTimeout?: number;
+}
+
+export interface BuildAppOptions {
+  settings: Settings;
+  /** The model manager. Default: a new one for `settings` (nothing is loaded until asked). */
+  manager?: ModelManager;
+  /** A pino (or pino-compatible) logger. Default: pino at `settings.logLevel`. */
+  logger?: FastifyBaseLogger;
+  /** Per-request inference time limit. Default 60 s + 5 s per second of audio. */
+  inferenceTimeout?: InferenceTimeout;
+  http?: HttpTimeouts;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** Form limits besides the file size. Batch uploads are the largest forms. */
+const FORM_LIMITS = { files: 64, fields: 64, parts: 256, fieldSize: 1024 * 1024 };
+
+/** Builds the app (routes registered, not listening). */
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const { settings } = options;
+  const manager = options.manager ?? new ModelManager(settings);
+  const queue = new InferenceQueue(settings.whisperPoolSize, settings.whisperQueueSize);
+  const metrics = createMetrics({
+    queueWaiting: () => queue.waiting,
+    queueRunning: () => queue.running,
+    queueCapacity: () => queue.capacity,
+    modelState: () => manager.state,
+  });
+  const service = new TranscriptionService({ settings, manager, queue, metrics, ...(options.inferenceTimeout ? { timeout: options.inferenceTimeout } : {}) });
+  const maxUploadBytes = service.maxUploadBytes;
+
+  const fastifyOptions: FastifyServerOptions = {
+    bodyLimit: maxUploadBytes,
+    // genReqId reads X-Request-Id itself so a client's id is used only when it is sane.
+    requestIdHeader: false,
+    requestIdLogLabel: "request_id",
+    genReqId: (req) => {
+      const given = req.headers["x-request-id"];
+      return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    requestTimeout: options.http?.requestTimeout ?? 600_000,
+    keepAliveTimeout: options.http?.keepAliveTimeout ?? 72_000,
+    // During shutdown: new requests on kept-alive connections get 503, idle connections close.
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+  };
+  const app = options.logger ? Fastify({ ...fastifyOptions, loggerInstance: options.logger }) : Fastify({ ...fastifyOptions, logger: { level: settings.logLevel } });
+  app.addHook("onRequest", async (request, reply) => {
+    void reply.header("x-request-id", request.id);
+  });
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorate("tingwu", service);
+
+  await app.register(cors, {
+    origin: true,
+    credentials: true,
+    methods: ["GET", "HEAD", "POST", "OPTIONS"],
+    exposedHeaders: ["Content-Disposition", "Retry-After", "X-Request-Id", "Asr-Engine"],
+    maxAge: 600,
+  });
+  await app.register(multipart, {
+    attachFieldsToBody: true,
+    throwFileSizeLimit: true,
+    limits: { ...FORM_LIMITS, fileSize: maxUploadBytes },
+  });
+  app.addHook("preValidation", flattenMultipartBody);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.0.3",
+      info: {
+        title: "tingwu-whisper",
+        version: VERSION,
+        description: `${pkg.description}. Three dialects: TingWu (/api/v1, /health), whisper-asr-webservice (/asr, /detect-language) and OpenAI (/v1).`,
+      },
+      tags: [
+        { name: "tingwu", description: "TingWu's API; errors are {\"detail\": \"...\"}" },
+        { name: "whisper-asr-webservice", description: "whisper-asr-webservice's API; errors are {\"detail\": \"...\"}" },
+        { name: "openai", description: "OpenAI's audio API; errors are {\"error\": {message, type, param, code}}" },
+        { name: "system", description: "Operations" },
+      ],
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  app.setErrorHandler(createErrorHandler(maxUploadBytes));
+  app.setNotFoundHandler((request, reply) => {
+    const error = new HttpError(404, `Unknown request URL: ${request.method} ${request.url.split("?")[0]}`, { code: "unknown_url" });
+    const dialect = dialectOfUrl(request.url);
+    void reply.code(404).send(dialect === "openai" ? errorBody(dialect, error) : { detail: "Not Found" });
+  });
+
+  app.addHook("onResponse", async (request, reply) => {
+    const route = request.routeOptions.url ?? "unmatched";
+    metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    metrics.requestDuration.observe(reply.elapsedTime / 1000, { method: request.method, route });
+  });
+
+  const zod = app.withTypeProvider<ZodTypeProvider>();
+  await zod.register(tingwuRoutes, { service, version: VERSION });
+  await zod.register(asrWebserviceRoutes, { service });
+  await zod.register(openaiRoutes, { service, startedAt: Date.now() });
+  await zod.register(systemRoutes, { service });
+  return app;
+}

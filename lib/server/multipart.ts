@@ -1,0 +1,108 @@
+// Multipart forms as plain objects for zod. @fastify/multipart (attachFieldsToBody) buffers the
+// parts; the hook below flattens them into `{ name: string | UploadedFile | (string | UploadedFile)[] }`
+// so each route validates its form with one zod schema, like a JSON body.
+import type { FastifyRequest } from "fastify";
+import { z } from "zod";
+
+/** A file part of a form, read into memory (bounded by WHISPER_MAX_UPLOAD_MB). */
+export interface UploadedFile {
+  readonly kind: "file";
+  /** The client's file name ("" when it sent none). */
+  readonly filename: string;
+  readonly mimetype: string;
+  readonly data: Buffer;
+}
+
+interface RawPart {
+  type?: unknown;
+  value?: unknown;
+  filename?: unknown;
+  mimetype?: unknown;
+  _buf?: unknown;
+}
+
+function flattenPart(part: RawPart): string | UploadedFile | undefined {
+  if (part.type === "file") {
+    return {
+      kind: "file",
+      filename: typeof part.filename === "string" ? part.filename : "",
+      mimetype: typeof part.mimetype === "string" ? part.mimetype : "application/octet-stream",
+      data: Buffer.isBuffer(part._buf) ? part._buf : Buffer.alloc(0),
+    };
+  }
+  if (part.type === "field") return typeof part.value === "string" ? part.value : JSON.stringify(part.value);
+  return undefined;
+}
+
+/** preValidation hook: replaces the multipart plugin's part objects with plain values. */
+export async function flattenMultipartBody(request: FastifyRequest): Promise<void> {
+  if (!request.isMultipart() || request.body === null || typeof request.body !== "object") return;
+  const flat: Record<string, unknown> = {};
+  for (const [name, entry] of Object.entries(request.body as Record<string, RawPart | RawPart[]>)) {
+    const value = Array.isArray(entry) ? entry.map(flattenPart).filter((v) => v !== undefined) : flattenPart(entry);
+    if (value !== undefined) flat[name] = value;
+  }
+  request.body = flat;
+}
+
+export function isUploadedFile(value: unknown): value is UploadedFile {
+  return typeof value === "object" && value !== null && (value as UploadedFile).kind === "file" && Buffer.isBuffer((value as UploadedFile).data);
+}
+
+/** A required file field. */
+export function fileField(description: string) {
+  return z
+    .custom<UploadedFile>(isUploadedFile, { message: "expected a file upload (multipart/form-data file part)" })
+    .meta({ type: "string", format: "binary", description });
+}
+
+/** One or more file parts under the same name, as an array. */
+export function filesField(description: string) {
+  return z
+    .union([fileField(description), z.array(fileField(description)).min(1)])
+    .transform((value) => (Array.isArray(value) ? value : [value]))
+    .meta({ type: "array", items: { type: "string", format: "binary" }, description });
+}
+
+const TRUE_WORDS = ["true", "1", "yes", "on"];
+const FALSE_WORDS = ["false", "0", "no", "off"];
+
+/** A form or query boolean: true/false/1/0/yes/no/on/off, any case. */
+export function boolField(fallback: boolean, description: string) {
+  return z
+    .union([z.boolean(), z.string()])
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return fallback;
+      if (typeof value === "boolean") return value;
+      const word = value.trim().toLowerCase();
+      if (word === "") return fallback;
+      if (TRUE_WORDS.includes(word)) return true;
+      if (FALSE_WORDS.includes(word)) return false;
+      ctx.addIssue({ code: "custom", message: `expected true/false, 1/0, yes/no or on/off but received ${JSON.stringify(value)}` });
+      return z.NEVER;
+    })
+    .meta({ description: `${description} (true/false, 1/0, yes/no, on/off). Default ${fallback}.` });
+}
+
+/** A form or query number (sent as text). */
+export function numberField(min: number, max: number, description: string, integer = false) {
+  return z
+    .union([z.number(), z.string()])
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || (typeof value === "string" && value.trim() === "")) return undefined;
+      const n = typeof value === "number" ? value : Number(value.trim());
+      if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+        ctx.addIssue({ code: "custom", message: `expected ${integer ? "an integer" : "a number"} between ${min} and ${max} but received ${JSON.stringify(value)}` });
+        return z.NEVER;
+      }
+      return n;
+    })
+    .meta({ description });
+}
+
+/** An optional text field; a field sent twice is an error rather than a silent pick. */
+export function textField(description: string) {
+  return z.string({ error: "expected a single text value" }).optional().meta({ description });
+}

@@ -1,0 +1,142 @@
+// The whisper-asr-webservice dialect (`/asr`, `/detect-language`) that subtitle tools speak:
+// options in the query string, the upload in `audio_file`, text/plain attachments back.
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { languageName, normalizeLanguage } from "../../options.js";
+import { toSrt, toTsv, toTxt, toVtt } from "../../tingwu/formats.js";
+import { HttpError } from "../errors.js";
+import { boolField, fileField, textField } from "../multipart.js";
+import { detailError } from "../schemas.js";
+import { clientSignal } from "../service.js";
+import type { TranscriptionService } from "../service.js";
+import { toWhisperJson } from "../whisper-json.js";
+
+export const ASR_OUTPUTS = ["txt", "vtt", "srt", "tsv", "json"] as const;
+
+const encodeParam = boolField(true, "false: audio_file is raw s16le PCM, 16 kHz mono, instead of a media file");
+
+const languageParam = textField("Language code or English name; omitted: detect").transform((value, ctx) => {
+  if (value === undefined || value.trim() === "") return undefined;
+  try {
+    return normalizeLanguage(value);
+  } catch (error) {
+    ctx.addIssue({ code: "custom", message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
+/** `attachment; filename="…"` that survives any upload name (quoted ASCII plus RFC 5987 UTF-8). */
+export function attachment(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, "_");
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
+export const asrWebserviceRoutes: FastifyPluginAsyncZod<{ service: TranscriptionService }> = async (app, { service }) => {
+  const config = { dialect: "asr" as const };
+  const errors = { 400: detailError, 413: detailError, 503: detailError, 500: detailError };
+  const body = z.object({ audio_file: fileField("The media file, or raw s16le PCM with encode=false") });
+
+  app.post(
+    "/asr",
+    {
+      config,
+      schema: {
+        tags: ["whisper-asr-webservice"],
+        summary: "Transcribe or translate; the result is a text attachment in the chosen format",
+        consumes: ["multipart/form-data"],
+        querystring: z.object({
+          encode: encodeParam,
+          task: z.enum(["transcribe", "translate"]).default("transcribe"),
+          language: languageParam,
+          initial_prompt: textField("Text given to the decoder as previous context"),
+          vad_filter: boolField(false, "Accepted for compatibility; whisper.cpp's own segmentation is used"),
+          word_timestamps: boolField(false, "Add per-word timings to the json output"),
+          output: z.enum(ASR_OUTPUTS).default("txt"),
+        }),
+        body,
+        response: {
+          200: { description: "The transcript as an attachment (text/plain, also for json)", content: { "text/plain": { schema: z.string() } } },
+          ...errors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { query } = request;
+      const upload = request.body.audio_file;
+      const signal = clientSignal(request, reply);
+      const ticket = service.admit();
+      let text: string;
+      try {
+        const audio = await service.decode(upload, { raw: !query.encode, signal, param: "audio_file" });
+        const result = await service.transcribe(
+          ticket,
+          audio,
+          {
+            language: query.language ?? "auto",
+            translate: query.task === "translate",
+            ...(query.initial_prompt ? { initialPrompt: query.initial_prompt } : {}),
+            ...(query.output === "json" ? { includeTokens: true } : {}),
+            ...(query.output === "json" && query.word_timestamps ? { tokenTimestamps: true } : {}),
+          },
+          signal,
+        );
+        const sentences = result.sentence_info;
+        switch (query.output) {
+          case "srt":
+            text = toSrt(sentences);
+            break;
+          case "vtt":
+            text = toVtt(sentences);
+            break;
+          case "tsv":
+            text = toTsv(sentences);
+            break;
+          case "json":
+            text = JSON.stringify(toWhisperJson(result.whisper, { temperature: 0, words: query.word_timestamps }));
+            break;
+          default:
+            text = toTxt(sentences);
+        }
+      } finally {
+        ticket.release();
+      }
+      const name = upload.filename || "audio";
+      return reply
+        .header("Asr-Engine", "whisper.cpp")
+        .header("Content-Disposition", attachment(`${name}.${query.output}`))
+        .type("text/plain; charset=utf-8")
+        .send(text);
+    },
+  );
+
+  app.post(
+    "/detect-language",
+    {
+      config,
+      schema: {
+        tags: ["whisper-asr-webservice"],
+        summary: "Detect the spoken language from the first 30 s",
+        consumes: ["multipart/form-data"],
+        querystring: z.object({ encode: encodeParam }),
+        body,
+        response: {
+          200: z.object({ detected_language: z.string(), language_code: z.string(), confidence: z.number().min(0).max(1) }),
+          ...errors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const signal = clientSignal(request, reply);
+      const ticket = service.admit();
+      try {
+        const audio = await service.decode(request.body.audio_file, { raw: !request.query.encode, signal, param: "audio_file" });
+        const detection = await service.detectLanguage(ticket, audio, signal);
+        const name = languageName(detection.language);
+        if (name === undefined) throw new HttpError(500, `whisper.cpp reported an unknown language code ${JSON.stringify(detection.language)}`);
+        return { detected_language: name, language_code: detection.language, confidence: detection.probability };
+      } finally {
+        ticket.release();
+      }
+    },
+  );
+};

@@ -1,0 +1,231 @@
+// TingWu's routes, with its exact response shapes (its frontend and scripts call these).
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import type { WhisperBackendResult, WhisperCallOptions } from "../../backends/whisper.js";
+import { formatTimestamp } from "../../tingwu/formats.js";
+import { asrOptionsField } from "../asr-options.js";
+import { toHttpError } from "../errors.js";
+import { boolField, fileField, filesField, numberField, textField } from "../multipart.js";
+import type { UploadedFile } from "../multipart.js";
+import type { Ticket } from "../queue.js";
+import { clientSignal } from "../service.js";
+import type { TranscriptionService } from "../service.js";
+import { detailError } from "../schemas.js";
+
+const sentenceSchema = z.object({ text: z.string(), start: z.number().int(), end: z.number().int(), speaker: z.null(), speaker_id: z.null() });
+
+const transcribeResponse = z.object({
+  code: z.literal(0),
+  text: z.string(),
+  text_accu: z.null(),
+  sentences: z.array(sentenceSchema),
+  speaker_turns: z.null(),
+  transcript: z.null(),
+  raw_text: z.string(),
+});
+
+const batchResponse = z.object({
+  code: z.union([z.literal(0), z.literal(1)]),
+  total: z.number().int(),
+  success_count: z.number().int(),
+  failed_count: z.number().int(),
+  results: z.array(
+    z.object({
+      index: z.number().int(),
+      filename: z.string(),
+      success: z.boolean(),
+      result: transcribeResponse.optional(),
+      error: z.string().optional(),
+    }),
+  ),
+});
+
+const asrResponse = z.object({
+  text: z.string(),
+  segments: z.array(z.object({ sentence_index: z.number().int(), text: z.string(), start: z.string(), end: z.string(), speaker: z.null() })),
+  language: z.string(),
+});
+
+const backendResponse = z.object({
+  backend: z.string(),
+  info: z.looseObject({ name: z.string(), type: z.string(), device: z.string(), model: z.string(), language: z.string() }),
+  capabilities: z.object({
+    supports_speaker: z.boolean(),
+    supports_streaming: z.boolean(),
+    supports_hotwords: z.boolean(),
+    supports_speaker_fallback: z.boolean(),
+    supports_speaker_external: z.boolean(),
+    speaker_strategy: z.string(),
+  }),
+  speaker_unsupported_behavior: z.string(),
+});
+
+const commonFields = {
+  with_speaker: boolField(false, "Ask for speaker labels; this backend has none, so it is ignored"),
+  apply_hotword: boolField(true, "Use the hotwords as the decoder prompt"),
+  hotwords: textField("Hotwords, one per line"),
+  asr_options: asrOptionsField,
+};
+
+type TingWuTranscription = z.infer<typeof transcribeResponse>;
+
+function toTingWu(result: WhisperBackendResult): TingWuTranscription {
+  return {
+    code: 0,
+    text: result.text,
+    text_accu: null,
+    sentences: result.sentence_info.map((s) => ({ text: s.text, start: s.start, end: s.end, speaker: null, speaker_id: null })),
+    speaker_turns: null,
+    transcript: null,
+    raw_text: result.text,
+  };
+}
+
+function callOptions(fields: { apply_hotword: boolean; hotwords?: string | undefined; asr_options: { backend: WhisperCallOptions } }): WhisperCallOptions {
+  return { ...fields.asr_options.backend, ...(fields.apply_hotword && fields.hotwords ? { hotwords: fields.hotwords } : {}) };
+}
+
+export const tingwuRoutes: FastifyPluginAsyncZod<{ service: TranscriptionService; version: string }> = async (app, { service, version }) => {
+  const config = { dialect: "tingwu" as const };
+  const errors = { 400: detailError, 413: detailError, 503: detailError, 500: detailError };
+
+  app.get(
+    "/health",
+    { config, schema: { tags: ["tingwu"], summary: "Liveness (stays up while the model loads)", response: { 200: z.object({ status: z.literal("healthy"), version: z.string() }) } } },
+    async () => ({ status: "healthy" as const, version }),
+  );
+
+  app.get(
+    "/api/v1/backend",
+    { config, schema: { tags: ["tingwu"], summary: "The ASR backend and its capabilities", response: { 200: backendResponse } } },
+    async () => {
+      const backend = service.manager.backendInstance;
+      return {
+        backend: service.settings.asrBackend,
+        info: backend.getInfo(),
+        capabilities: {
+          supports_speaker: backend.supports_speaker,
+          supports_streaming: backend.supports_streaming,
+          supports_hotwords: backend.supports_hotwords,
+          supports_speaker_fallback: false,
+          supports_speaker_external: false,
+          speaker_strategy: "ignore",
+        },
+        speaker_unsupported_behavior: "ignore",
+      };
+    },
+  );
+
+  app.post(
+    "/api/v1/transcribe",
+    {
+      config,
+      schema: {
+        tags: ["tingwu"],
+        summary: "Transcribe one file into sentences",
+        consumes: ["multipart/form-data"],
+        body: z.object({ file: fileField("The audio or video file"), ...commonFields }),
+        response: { 200: transcribeResponse, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const signal = clientSignal(request, reply);
+      const ticket = service.admit();
+      try {
+        const audio = await service.decode(request.body.file, { signal });
+        return toTingWu(await service.transcribe(ticket, audio, callOptions(request.body), signal));
+      } finally {
+        ticket.release();
+      }
+    },
+  );
+
+  app.post(
+    "/api/v1/transcribe/batch",
+    {
+      config,
+      schema: {
+        tags: ["tingwu"],
+        summary: "Transcribe several files; one bad file never fails the others",
+        consumes: ["multipart/form-data"],
+        body: z.object({
+          files: filesField("The files (repeat the field)"),
+          max_concurrent: numberField(1, 64, "Files transcribed at once (bounded by the free queue places). Default 3", true),
+          ...commonFields,
+        }),
+        response: { 200: batchResponse, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const signal = clientSignal(request, reply);
+      const { files } = request.body;
+      const options = callOptions(request.body);
+      const tickets = service.admitMany(Math.min(files.length, request.body.max_concurrent ?? 3));
+      const results: z.infer<typeof batchResponse>["results"] = new Array(files.length);
+      let next = 0;
+      const worker = async (ticket: Ticket) => {
+        try {
+          for (let index = next++; index < files.length; index = next++) {
+            results[index] = await transcribeOne(ticket, files[index]!, index);
+          }
+        } finally {
+          ticket.release();
+        }
+      };
+      const transcribeOne = async (ticket: Ticket, file: UploadedFile, index: number) => {
+        try {
+          const audio = await service.decode(file, { signal });
+          return { index, filename: file.filename, success: true, result: toTingWu(await service.transcribe(ticket, audio, options, signal)) };
+        } catch (error) {
+          if (signal.aborted) throw error;
+          const http = toHttpError(error, service.maxUploadBytes);
+          if (http.statusCode >= 500) request.log.error({ err: error, index, filename: file.filename }, "batch file failed");
+          return { index, filename: file.filename, success: false, error: http.message };
+        }
+      };
+      await Promise.all(tickets.map(worker));
+      const failed = results.filter((r) => !r.success).length;
+      return { code: failed === 0 ? (0 as const) : (1 as const), total: files.length, success_count: files.length - failed, failed_count: failed, results };
+    },
+  );
+
+  app.post(
+    "/api/v1/asr",
+    {
+      config,
+      schema: {
+        tags: ["tingwu"],
+        summary: "Transcribe one file into timed segments (HH:MM:SS.mmm)",
+        consumes: ["multipart/form-data"],
+        body: z.object({
+          file: fileField("The audio or video file"),
+          file_type: z.enum(["audio", "video"]).default("audio").meta({ description: "audio or video (both are decoded by ffmpeg when not WAV). Default audio" }),
+          with_speaker: commonFields.with_speaker,
+          apply_hotword: commonFields.apply_hotword,
+        }),
+        response: { 200: asrResponse, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const signal = clientSignal(request, reply);
+      const ticket = service.admit();
+      try {
+        const audio = await service.decode(request.body.file, { signal });
+        const result = await service.transcribe(ticket, audio, {}, signal);
+        return {
+          text: result.text,
+          segments: result.sentence_info.map((s, i) => ({
+            sentence_index: i + 1,
+            text: s.text,
+            start: formatTimestamp(s.start, "hms"),
+            end: formatTimestamp(s.end, "hms"),
+            speaker: null,
+          })),
+          language: result.language,
+        };
+      } finally {
+        ticket.release();
+      }
+    },
+  );
+};

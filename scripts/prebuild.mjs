@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+// Release step: builds the prebuilt binaries that `npm pack` ships, in prebuildify's layout, which
+// node-gyp-build (and lib/native.ts) resolve:
+//   prebuilds/linux-x64/node.napi.glibc.node          CPU: the `portable` variant, with the
+//   prebuilds/linux-x64/lib*.so*                        ggml/whisper libraries and the
+//                                                       libggml-cpu-<arch>.so variants it dlopens
+//   prebuilds/linux-x64/cuda<major>/node.napi.glibc.node  CUDA (ggml linked in; needs the CUDA
+//                                                       runtime and cuBLAS of that major at run time)
+// prebuildify itself can't be used: it copies the .node alone, and the portable build needs the
+// backend libraries next to it.
+//
+//   node scripts/prebuild.mjs [--cpu] [--cuda] [--no-build]
+// Without --cpu/--cuda both are made. --no-build packages what build/ already holds.
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { ROOT, variantConfig } from "./build-flags.mjs";
+
+const { values } = parseArgs({
+  options: {
+    cpu: { type: "boolean", default: false },
+    cuda: { type: "boolean", default: false },
+    "no-build": { type: "boolean", default: false },
+  },
+});
+const both = !values.cpu && !values.cuda;
+const tupleDir = path.join(ROOT, "prebuilds", `${process.platform}-${process.arch}`);
+// prebuildify's name for an N-API build on glibc (`--napi --tag-libc`).
+const NODE_NAME = "node.napi.glibc.node";
+
+function run(cmd, args, env = process.env) {
+  console.error(`> ${cmd} ${args.join(" ")}`);
+  const result = spawnSync(cmd, args, { cwd: ROOT, stdio: "inherit", env });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
+/** DT_NEEDED entries of an ELF file (readelf is part of binutils, which the build needs anyway). */
+function needed(file) {
+  const out = spawnSync("readelf", ["-d", file], { encoding: "utf8" });
+  if (out.status !== 0) throw new Error(`readelf -d ${file} failed: ${out.stderr}`);
+  return [...out.stdout.matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]);
+}
+
+/** Checks in a child process that node-gyp-build, as the package uses it, resolves and loads `expected`. */
+function verify(expected, resolveDir) {
+  const script = `
+    const file = require("node-gyp-build").resolve(process.argv[1]);
+    if (file !== process.argv[2]) throw new Error("node-gyp-build chose " + file);
+    const info = require(file).runtimeInfo();
+    console.log(JSON.stringify({ file, variant: info.variant, cudaCompiled: info.cudaCompiled, backends: info.backends }));`;
+  run(process.execPath, ["-e", script, resolveDir, expected], { ...process.env, PREBUILDS_ONLY: "1" });
+}
+
+if (both || values.cpu) {
+  const config = variantConfig("portable");
+  if (!values["no-build"]) run(process.execPath, [path.join(ROOT, "scripts", "build-native.mjs"), "--variant", "portable"]);
+  const addon = path.join(config.outDir, `${config.binaryName}.node`);
+  fs.mkdirSync(tupleDir, { recursive: true });
+  for (const f of fs.readdirSync(tupleDir)) {
+    if (f.endsWith(".node") || f.includes(".so")) fs.rmSync(path.join(tupleDir, f));
+  }
+  // npm pack drops symlinks: ship each library under the name the loader asks for (its soname,
+  // from DT_NEEDED) as a plain file, plus the CPU backend variants ggml finds by name (libggml-cpu-*.so).
+  const wanted = new Set(fs.readdirSync(config.outDir).filter((f) => /^libggml-cpu.*\.so$/.test(f)));
+  const queue = [addon];
+  while (queue.length > 0) {
+    for (const lib of needed(queue.pop())) {
+      if (!wanted.has(lib) && fs.existsSync(path.join(config.outDir, lib))) {
+        wanted.add(lib);
+        queue.push(path.join(config.outDir, lib));
+      }
+    }
+  }
+  for (const lib of [...wanted].sort()) fs.copyFileSync(path.join(config.outDir, lib), path.join(tupleDir, lib));
+  fs.copyFileSync(addon, path.join(tupleDir, NODE_NAME));
+  console.error(`CPU prebuild: ${path.relative(ROOT, tupleDir)}/{${NODE_NAME},${[...wanted].sort().join(",")}}`);
+  verify(path.join(tupleDir, NODE_NAME), ROOT);
+}
+
+if (both || values.cuda) {
+  if (!values["no-build"]) run("bash", [path.join(ROOT, "scripts", "build-cuda.sh")]);
+  const builds = fs
+    .readdirSync(path.join(ROOT, "build"))
+    .filter((d) => /^cuda\d+$/.test(d) && fs.existsSync(path.join(ROOT, "build", d, `tingwu_whisper_${d}.node`)));
+  if (builds.length === 0) {
+    console.error("No CUDA build in build/cuda<major>: run `npm run build:cuda` first");
+    process.exit(1);
+  }
+  for (const dir of builds) {
+    const target = path.join(tupleDir, dir);
+    fs.rmSync(target, { recursive: true, force: true });
+    fs.mkdirSync(target, { recursive: true });
+    fs.copyFileSync(path.join(ROOT, "build", dir, `tingwu_whisper_${dir}.node`), path.join(target, NODE_NAME));
+    console.error(`CUDA prebuild: ${path.relative(ROOT, target)}/${NODE_NAME} (needs ${needed(path.join(target, NODE_NAME)).filter((l) => /cuda|cublas/.test(l)).join(", ")})`);
+  }
+}

@@ -1,0 +1,110 @@
+// The CUDA build (npm run build:cuda), proven on a machine without a GPU: it links the CUDA
+// runtime and cuBLAS, loads without the driver, reports no device and transcribes on the CPU.
+// On a machine with the driver and a GPU the same tests check that the GPU is used instead.
+// Skipped when no CUDA binary exists, unless TINGWU_REQUIRE_CUDA_BUILD=1 (CI) makes that a failure.
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PACKAGE_ROOT, cudaDriverPresent, nativeCandidates } from "../../lib/native.js";
+import type { Whisper as WhisperClass } from "../../lib/index.js";
+import { MIN_AUDIO_SECONDS, SCRIPT, makeAudio, scriptedModelPath } from "../fixtures/models.js";
+
+const binary = nativeCandidates(PACKAGE_ROOT, "cuda")[0]?.file;
+const required = process.env.TINGWU_REQUIRE_CUDA_BUILD === "1";
+const driver = cudaDriverPresent();
+
+describe.runIf(required && !binary)("CUDA build required", () => {
+  it("exists", () => {
+    expect.fail(`TINGWU_REQUIRE_CUDA_BUILD=1 but no CUDA binary in build/cuda<major> or prebuilds/: run npm run build:cuda`);
+  });
+});
+
+describe.runIf(binary)(`CUDA binary ${binary ? path.relative(PACKAGE_ROOT, binary) : ""}`, () => {
+  const file = binary as string;
+  const major = /cuda(\d+)/.exec(file)?.[1] ?? "";
+  let lib: typeof import("../../lib/index.js");
+  let model: WhisperClass;
+
+  beforeAll(async () => {
+    // This file runs in its own process (vitest forks), so the loader's choice is made here, once.
+    process.env.TINGWU_WHISPER_VARIANT = "cuda";
+    lib = await import("../../lib/index.js");
+    model = await lib.Whisper.load(await scriptedModelPath({ dims: "mini" }), { threads: 2, gpu: true });
+  });
+
+  afterAll(async () => {
+    await model?.dispose();
+    delete process.env.TINGWU_WHISPER_VARIANT;
+  });
+
+  it("links the CUDA runtime and cuBLAS of its major, and not the driver", () => {
+    const ldd = spawnSync("ldd", [file], { encoding: "utf8" }).stdout;
+    expect(ldd).toMatch(new RegExp(`libcudart\\.so\\.${major} => /\\S+`));
+    expect(ldd).toMatch(new RegExp(`libcublas\\.so\\.${major} => /\\S+`));
+    expect(ldd).toMatch(new RegExp(`libcublasLt\\.so\\.${major} => /\\S+`));
+    expect(ldd).not.toContain("not found");
+    // GGML_CUDA_NO_VMM: libcuda.so.1 is loaded by cudart when present, never required to load.
+    const dynamic = spawnSync("readelf", ["-d", file], { encoding: "utf8" }).stdout;
+    expect(dynamic).toContain(`[libcudart.so.${major}]`);
+    expect(dynamic).not.toContain("[libcuda.so.1]");
+  });
+
+  it("is what TINGWU_WHISPER_VARIANT=cuda loads, and reports what it was built with", () => {
+    const info = lib.runtimeInfo();
+    expect(info.binary).toBe(file);
+    expect(info.variant).toBe("cuda");
+    expect(info.cudaCompiled).toBe(true);
+    expect(info.cudaVersion).toMatch(new RegExp(`^${major}\\.\\d+`));
+    expect(info.cudaRuntimeVersion).toMatch(new RegExp(`^${major}\\.\\d+$`));
+    expect(info.backends).toEqual(expect.arrayContaining(["CUDA", "CPU"]));
+    expect(info.devices.some((d) => d.type === "cpu")).toBe(true);
+  });
+
+  it.runIf(!driver)("without the driver: reports no CUDA device and no driver version", () => {
+    const info = lib.runtimeInfo();
+    expect(info.cudaDriverVersion).toBeNull();
+    expect(info.devices.filter((d) => d.type === "gpu" || d.backend === "CUDA")).toEqual([]);
+  });
+
+  it.runIf(driver)("with the driver: reports the driver's CUDA version and the GPUs with their memory", () => {
+    const info = lib.runtimeInfo();
+    expect(info.cudaDriverVersion).toMatch(/^\d+\.\d+$/);
+    const gpus = info.devices.filter((d) => d.backend === "CUDA");
+    expect(gpus.length).toBeGreaterThan(0);
+    for (const gpu of gpus) expect(gpu.memoryTotal).toBeGreaterThan(0);
+  });
+
+  it(`transcribes the scripted model exactly, on ${driver ? "the GPU" : "the CPU"}`, async () => {
+    const result = await model.transcribe(makeAudio(Math.max(MIN_AUDIO_SECONDS, 5)), { language: "auto" });
+    expect(result.language).toBe(SCRIPT.language);
+    expect(result.text).toBe(SCRIPT.text);
+    expect(result.segments.map(({ start, end, text }) => ({ start, end, text }))).toEqual(SCRIPT.segments);
+    expect(model.info.gpuRequested).toBe(true);
+    if (driver) expect(model.info.device).not.toBe("cpu");
+    else expect(model.info.device).toBe("cpu");
+  });
+
+  it("loads and transcribes in a fresh process without hanging (automatic choice)", () => {
+    // Without the driver the automatic choice must pass the CUDA binary over; with it, use it.
+    const script = `
+      const { Whisper, runtimeInfo } = await import(${JSON.stringify(path.join(PACKAGE_ROOT, "lib", "index.ts"))});
+      const { scriptedModelPath, makeAudio } = await import(${JSON.stringify(path.join(PACKAGE_ROOT, "test", "fixtures", "models.ts"))});
+      const model = await Whisper.load(await scriptedModelPath({ dims: "mini" }), { threads: 2 });
+      const result = await model.transcribe(makeAudio(5));
+      await model.dispose();
+      console.log(JSON.stringify({ variant: runtimeInfo().variant, text: result.text }));`;
+    const env = { ...process.env };
+    delete env.TINGWU_WHISPER_VARIANT;
+    delete env.TINGWU_WHISPER_BINARY;
+    const child = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      cwd: PACKAGE_ROOT,
+      env,
+      encoding: "utf8",
+      timeout: 120_000,
+    });
+    expect(child.status, child.stderr).toBe(0);
+    const out = JSON.parse(child.stdout.trim().split("\n").at(-1) ?? "{}") as { variant: string; text: string };
+    expect(out.text).toBe(SCRIPT.text);
+    expect(out.variant).toBe(driver ? "cuda" : "cpu");
+  });
+});

@@ -1,0 +1,148 @@
+import os from "node:os";
+import { describe, expect, it } from "vitest";
+import { ASR_BACKENDS, loadSettings, SettingsError } from "../../lib/config.js";
+
+function errorOf(env: Record<string, string | undefined>): SettingsError {
+  try {
+    loadSettings(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(SettingsError);
+    return error as SettingsError;
+  }
+  throw new Error("loadSettings accepted an invalid environment");
+}
+
+describe("loadSettings", () => {
+  it("gives the documented defaults for an empty environment", () => {
+    const s = loadSettings({});
+    expect(s).toEqual({
+      asrBackend: "whisper",
+      whisperModel: "large",
+      whisperLanguage: "zh",
+      whisperDownloadRoot: "./data/models/whisper",
+      whisperModelUrl: "https://huggingface.co/ggerganov/whisper.cpp/resolve/main",
+      whisperModelSha256: undefined,
+      device: "auto",
+      whisperThreads: os.availableParallelism(),
+      whisperPoolSize: 1,
+      whisperQueueSize: 16,
+      whisperMaxUploadMb: 100,
+      port: 8000,
+      host: "0.0.0.0",
+      logLevel: "info",
+      ffmpegPath: undefined,
+    });
+    expect(Object.isFrozen(s)).toBe(true);
+  });
+
+  it("accepts whisper and every other TingWu backend", () => {
+    for (const backend of ASR_BACKENDS) expect(loadSettings({ ASR_BACKEND: backend }).asrBackend).toBe(backend);
+    expect(loadSettings({ ASR_BACKEND: " Whisper " }).asrBackend).toBe("whisper");
+  });
+
+  it("reads every variable", () => {
+    const s = loadSettings({
+      ASR_BACKEND: "whisper",
+      WHISPER_MODEL: "large-v3-turbo-q8_0",
+      WHISPER_LANGUAGE: "English",
+      WHISPER_DOWNLOAD_ROOT: "/app/data/models/whisper",
+      WHISPER_MODEL_URL: "https://hf-mirror.com/ggerganov/whisper.cpp/resolve/main/",
+      WHISPER_MODEL_SHA256: "AB".repeat(32),
+      DEVICE: "cuda",
+      WHISPER_THREADS: "6",
+      WHISPER_POOL_SIZE: "2",
+      WHISPER_QUEUE_SIZE: "0",
+      WHISPER_MAX_UPLOAD_MB: "0.5",
+      PORT: "8105",
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "debug",
+      FFMPEG_PATH: "/opt/ffmpeg/bin/ffmpeg",
+      UNRELATED: "ignored",
+    });
+    expect(s).toMatchObject({
+      whisperModel: "large-v3-turbo-q8_0",
+      whisperLanguage: "en",
+      whisperDownloadRoot: "/app/data/models/whisper",
+      whisperModelUrl: "https://hf-mirror.com/ggerganov/whisper.cpp/resolve/main",
+      whisperModelSha256: "ab".repeat(32),
+      device: "cuda",
+      whisperThreads: 6,
+      whisperPoolSize: 2,
+      whisperQueueSize: 0,
+      whisperMaxUploadMb: 0.5,
+      port: 8105,
+      host: "127.0.0.1",
+      logLevel: "debug",
+      ffmpegPath: "/opt/ffmpeg/bin/ffmpeg",
+    });
+  });
+
+  it("treats an empty or 'auto' WHISPER_LANGUAGE as auto-detect, and other blanks as unset", () => {
+    expect(loadSettings({ WHISPER_LANGUAGE: "" }).whisperLanguage).toBe("auto");
+    expect(loadSettings({ WHISPER_LANGUAGE: "  " }).whisperLanguage).toBe("auto");
+    expect(loadSettings({ WHISPER_LANGUAGE: "AUTO" }).whisperLanguage).toBe("auto");
+    expect(loadSettings({ PORT: "", DEVICE: "" })).toMatchObject({ port: 8000, device: "auto" });
+  });
+
+  it("accepts model names, quantised names and .bin paths", () => {
+    for (const model of ["tiny", "tiny.en", "base.en", "small", "medium.en", "large-v1", "large-v2", "large-v3", "large", "base-q5_1", "large-v3-turbo", "./models/my.bin", "/abs/ggml-x.BIN"]) {
+      expect(loadSettings({ WHISPER_MODEL: model }).whisperModel).toBe(model);
+    }
+  });
+
+  it("rejects an unknown backend with a message listing the valid ones", () => {
+    const error = errorOf({ ASR_BACKEND: "foo" });
+    expect(error.message).toContain('ASR_BACKEND: expected one of pytorch, onnx, sensevoice, gguf, qwen3, vibevoice, router, whisper but received "foo"');
+    expect(error.issues).toEqual([{ variable: "ASR_BACKEND", message: expect.stringContaining("whisper") }]);
+  });
+
+  it("reports every bad variable, one line each", () => {
+    const error = errorOf({
+      ASR_BACKEND: "foo",
+      WHISPER_MODEL: "huge",
+      WHISPER_LANGUAGE: "klingon",
+      DEVICE: "tpu",
+      WHISPER_THREADS: "0",
+      WHISPER_POOL_SIZE: "two",
+      WHISPER_QUEUE_SIZE: "-1",
+      WHISPER_MAX_UPLOAD_MB: "0",
+      PORT: "70000",
+      LOG_LEVEL: "loud",
+      WHISPER_MODEL_URL: "ftp://example.com/models",
+      WHISPER_MODEL_SHA256: "abc",
+    });
+    const lines = error.message.split("\n").slice(1);
+    expect(lines.map((l) => l.split(":")[0])).toEqual([
+      "ASR_BACKEND",
+      "WHISPER_MODEL",
+      "WHISPER_LANGUAGE",
+      "WHISPER_MODEL_URL",
+      "WHISPER_MODEL_SHA256",
+      "DEVICE",
+      "WHISPER_THREADS",
+      "WHISPER_POOL_SIZE",
+      "WHISPER_QUEUE_SIZE",
+      "WHISPER_MAX_UPLOAD_MB",
+      "PORT",
+      "LOG_LEVEL",
+    ]);
+    expect(error.message).toContain('PORT: expected an integer between 0 and 65535 but received "70000"');
+    expect(error.message).toContain('DEVICE: expected one of cuda, cpu, auto but received "tpu"');
+    expect(error.message).toContain('WHISPER_THREADS: expected an integer between 1 and 512 but received "0"');
+    expect(error.message).toMatch(/WHISPER_MODEL: expected a model name .* but received "huge"/);
+    expect(error.code).toBe("ERR_SETTINGS");
+  });
+
+  it("rejects numbers with junk, signs, exponents or fractions where integers are expected", () => {
+    for (const port of ["80abc", "-1", "1e3", "80.5", "0x50"]) expect(errorOf({ PORT: port }).issues[0]!.variable).toBe("PORT");
+  });
+
+  it("rejects a .gguf path and .en on sizes that have no English-only model", () => {
+    expect(errorOf({ WHISPER_MODEL: "/models/whisper.gguf" }).issues[0]!.variable).toBe("WHISPER_MODEL");
+    expect(errorOf({ WHISPER_MODEL: "large-v3.en" }).issues[0]!.variable).toBe("WHISPER_MODEL");
+  });
+
+  it("rejects a non-object env with a TypeError", () => {
+    expect(() => loadSettings(null as never)).toThrow(TypeError);
+  });
+});
