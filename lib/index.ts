@@ -15,8 +15,8 @@ export { LANGUAGES } from "./languages.js";
 export { languageName, normalizeLanguage } from "./options.js";
 
 // TingWu backend layer
-export { loadSettings, SettingsError, ASR_BACKENDS } from "./config.js";
-export type { Settings } from "./config.js";
+export { loadSettings, SettingsError, ASR_BACKENDS, DEVICES, LOG_LEVELS, SETTINGS_VARIABLES } from "./config.js";
+export type { Settings, SettingsIssue, AsrBackendType, Device, LogLevel } from "./config.js";
 export { getBackend, registerBackend, registeredBackends, WhisperBackend, ModelManager } from "./backends/index.js";
 export type {
   ASRBackend,
@@ -33,9 +33,17 @@ export type {
 export { pcm16ToFloat32, float32ToPcm16 } from "./audio/pcm.js";
 export { decodeAudio, decodeRawPcm16 } from "./audio/decode.js";
 export type { DecodeAudioOptions, DecodedAudio } from "./audio/decode.js";
-export { AudioDecodeError, parseWav, resample } from "./audio/wav.js";
+export { AudioDecodeError, isWav, parseWav } from "./audio/wav.js";
+export type { AudioDecodeErrorCode, WavAudio } from "./audio/wav.js";
+export { Resampler, resample } from "./audio/resample.js";
+export { decodeWithFfmpeg, ffmpegAvailable } from "./audio/ffmpeg.js";
 export { toSentenceInfo } from "./tingwu/sentence-info.js";
-export { buildHotwordPrompt } from "./tingwu/hotwords.js";
+export { buildHotwordPrompt, parseHotwordTerms, HOTWORD_PROMPT_PREFIX } from "./tingwu/hotwords.js";
 export { formatTimestamp, toSrt, toVtt, toTsv, toTxt } from "./tingwu/formats.js";
+export type { TimestampStyle } from "./tingwu/formats.js";
 export { resolveModelFile, ModelNotFoundError, ModelDownloadError } from "./models/resolve.js";
+export type { ResolveModelOptions, DownloadProgress } from "./models/resolve.js";
+export { downloadFile } from "./models/download.js";
+export { parseModelSpec, modelFileName, DEFAULT_MODEL_BASE_URL, DEFAULT_DOWNLOAD_ROOT } from "./models/names.js";
+export { formatProgress, formatBytes, formatDuration } from "./models/progress.js";
 export { inspectGgmlModel, GgmlFormatError } from "./models/ggml-format.js";

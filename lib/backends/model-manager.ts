@@ -38,6 +38,7 @@ export class ModelManager {
       concurrency: this.#settings.whisperPoolSize,
       downloadRoot: this.#settings.whisperDownloadRoot,
       modelUrl: this.#settings.whisperModelUrl,
+      ...(this.#settings.whisperModelSha256 ? { sha256: this.#settings.whisperModelSha256 } : {}),
     });
     return this.#backend;
   }

@@ -30,6 +30,8 @@ export interface WhisperBackendOptions extends BackendOptions {
   modelUrl?: string;
   /** Download a missing model. Default `true`. */
   download?: boolean;
+  /** Expected SHA-256 of the model file (WHISPER_MODEL_SHA256). Default: the official checksum for known names. */
+  sha256?: string;
   /** Download progress. */
   onDownloadProgress?: (progress: { receivedBytes: number; totalBytes?: number; bytesPerSecond: number; etaSeconds?: number }) => void;
 }
@@ -108,6 +110,7 @@ export class WhisperBackend implements ASRBackend {
       downloadRoot: o.downloadRoot ?? DEFAULTS.downloadRoot,
       ...(o.modelUrl !== undefined ? { baseUrl: o.modelUrl } : {}),
       download: o.download ?? true,
+      ...(o.sha256 ? { sha256: o.sha256 } : {}),
       ...(o.onDownloadProgress ? { onProgress: o.onDownloadProgress } : {}),
     });
     return Whisper.load(file, {

@@ -13,6 +13,7 @@ import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AbortError, WhisperError } from "../errors.js";
+import { ProgressMeter } from "./progress.js";
 
 /** Progress of a download. */
 export interface DownloadProgress {
@@ -137,8 +138,6 @@ function checkOptions(o: DownloadOptions): Checked {
   };
 }
 
-const DISK_ERRORS = new Set(["ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM", "EISDIR", "ENOTDIR", "EFBIG"]);
-
 /** An attempt that may be repeated (network trouble, 408/429/5xx, a short body). */
 class Retryable extends Error {
   constructor(message: string, readonly failure: ModelDownloadError) {
@@ -247,14 +246,14 @@ async function transfer(url: string, partial: string, o: Checked, progress: Prog
       const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(response.headers.get("content-range") ?? "");
       if (!range || Number(range[1]) !== offset) {
         // A range we didn't ask for: start over rather than guess.
-        await response.body?.cancel();
+        await response.body?.cancel().catch(() => {});
         await fs.rm(partial, { force: true });
         throw new Retryable("unexpected Content-Range", new ModelDownloadError(`Could not download ${url}: the server sent an unexpected range`, "http", url, { status: 206 }));
       }
       total = range[3] === "*" ? undefined : Number(range[3]);
       resumed = true;
     } else if (response.status === 416 && offset > 0) {
-      await response.body?.cancel();
+      await response.body?.cancel().catch(() => {});
       const size = /^bytes \*\/(\d+)$/.exec(response.headers.get("content-range") ?? "");
       if (size && Number(size[1]) === offset) return { total: offset, resumed: true }; // already complete
       await fs.rm(partial, { force: true });
@@ -333,10 +332,11 @@ function describeNetworkError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function diskError(error: unknown, file: string, url: string): ModelDownloadError | unknown {
+/** Any file-system failure while storing the download (errno codes such as ENOSPC, EROFS, EACCES, EIO). */
+function diskError(error: unknown, file: string, url: string): unknown {
   const code = (error as NodeJS.ErrnoException)?.code;
-  if (code === undefined || !DISK_ERRORS.has(code)) return error;
-  const why = code === "ENOSPC" || code === "EDQUOT" ? "no space left" : code === "EROFS" ? "read-only file system" : code === "EACCES" || code === "EPERM" ? "permission denied" : code;
+  if (typeof code !== "string") return error;
+  const why = code === "ENOSPC" || code === "EDQUOT" ? "no space left" : code === "EROFS" ? "read-only file system" : code === "EACCES" || code === "EPERM" ? "permission denied" : code === "ENOTDIR" ? "a path component is not a directory" : code;
   return new ModelDownloadError(`Could not write ${file} while downloading ${url}: ${why} (${code})`, "disk", url, { cause: error });
 }
 
@@ -356,55 +356,5 @@ async function syncDirectory(dir: string): Promise<void> {
     // Windows and some file systems refuse; the rename itself is still atomic.
   } finally {
     await handle?.close().catch(() => {});
-  }
-}
-
-/** Throttled progress with a rate over a sliding window of a few seconds. */
-class ProgressMeter {
-  static readonly WINDOW_MS = 5000;
-  readonly #onProgress: DownloadOptions["onProgress"];
-  readonly #intervalMs: number;
-  #samples: { t: number; bytes: number }[] = [];
-  #lastReport = -Infinity;
-
-  constructor(onProgress: DownloadOptions["onProgress"], intervalMs: number) {
-    this.#onProgress = onProgress;
-    this.#intervalMs = intervalMs;
-  }
-
-  start(bytes: number, total: number | undefined): void {
-    // A new attempt: bytes jump (resume) or restart; the rate starts over.
-    this.#samples = [{ t: performance.now(), bytes }];
-    this.#emit(bytes, total, true);
-  }
-
-  update(bytes: number, total: number | undefined): void {
-    const now = performance.now();
-    if (now - this.#lastReport < this.#intervalMs) return;
-    this.#samples.push({ t: now, bytes });
-    while (this.#samples.length > 2 && now - this.#samples[0]!.t > ProgressMeter.WINDOW_MS) this.#samples.shift();
-    this.#emit(bytes, total, false);
-  }
-
-  finish(bytes: number, total: number | undefined): void {
-    this.#samples.push({ t: performance.now(), bytes });
-    this.#emit(bytes, total ?? bytes, true);
-  }
-
-  #emit(bytes: number, total: number | undefined, force: boolean): void {
-    if (!this.#onProgress) return;
-    const now = performance.now();
-    if (!force && now - this.#lastReport < this.#intervalMs) return;
-    this.#lastReport = now;
-    const first = this.#samples[0]!;
-    const seconds = (now - first.t) / 1000;
-    const bytesPerSecond = seconds > 0 ? Math.max(0, (bytes - first.bytes) / seconds) : 0;
-    const progress: DownloadProgress = { receivedBytes: bytes, bytesPerSecond };
-    if (total !== undefined) {
-      progress.totalBytes = total;
-      if (bytesPerSecond > 0) progress.etaSeconds = Math.max(0, (total - bytes) / bytesPerSecond);
-      else if (bytes >= total) progress.etaSeconds = 0;
-    }
-    this.#onProgress(progress);
   }
 }

@@ -1,4 +1,4 @@
-// One-line progress text for the CLI (model downloads, long transcriptions).
+// Download progress: the throttled meter behind progress events, and one-line text for the CLI.
 import type { DownloadProgress } from "./download.js";
 
 const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"] as const;
@@ -54,4 +54,54 @@ export function formatProgress(progress: DownloadProgress, options: FormatProgre
   }
   const percent = `${(fraction * 100).toFixed(1)}%`.padStart(6);
   return `${bar}${percent}  ${formatBytes(receivedBytes)} / ${formatBytes(totalBytes)}  ${rate}  ETA ${formatDuration(etaSeconds)}`;
+}
+
+/** Throttled progress with a rate over a sliding window of a few seconds. */
+export class ProgressMeter {
+  static readonly WINDOW_MS = 5000;
+  readonly #onProgress: ((progress: DownloadProgress) => void) | undefined;
+  readonly #intervalMs: number;
+  #samples: { t: number; bytes: number }[] = [];
+  #lastReport = -Infinity;
+
+  constructor(onProgress: ((progress: DownloadProgress) => void) | undefined, intervalMs: number) {
+    this.#onProgress = onProgress;
+    this.#intervalMs = intervalMs;
+  }
+
+  start(bytes: number, total: number | undefined): void {
+    // A new attempt: bytes jump (resume) or restart; the rate starts over.
+    this.#samples = [{ t: performance.now(), bytes }];
+    this.#emit(bytes, total, true);
+  }
+
+  update(bytes: number, total: number | undefined): void {
+    const now = performance.now();
+    if (now - this.#lastReport < this.#intervalMs) return;
+    this.#samples.push({ t: now, bytes });
+    while (this.#samples.length > 2 && now - this.#samples[0]!.t > ProgressMeter.WINDOW_MS) this.#samples.shift();
+    this.#emit(bytes, total, false);
+  }
+
+  finish(bytes: number, total: number | undefined): void {
+    this.#samples.push({ t: performance.now(), bytes });
+    this.#emit(bytes, total ?? bytes, true);
+  }
+
+  #emit(bytes: number, total: number | undefined, force: boolean): void {
+    if (!this.#onProgress) return;
+    const now = performance.now();
+    if (!force && now - this.#lastReport < this.#intervalMs) return;
+    this.#lastReport = now;
+    const first = this.#samples[0]!;
+    const seconds = (now - first.t) / 1000;
+    const bytesPerSecond = seconds > 0 ? Math.max(0, (bytes - first.bytes) / seconds) : 0;
+    const progress: DownloadProgress = { receivedBytes: bytes, bytesPerSecond };
+    if (total !== undefined) {
+      progress.totalBytes = total;
+      if (bytesPerSecond > 0) progress.etaSeconds = Math.max(0, (total - bytes) / bytesPerSecond);
+      else if (bytes >= total) progress.etaSeconds = 0;
+    }
+    this.#onProgress(progress);
+  }
 }

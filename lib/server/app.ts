@@ -47,17 +47,24 @@ export interface BuildAppOptions {
   settings: Settings;
   /** The model manager. Default: a new one for `settings` (nothing is loaded until asked). */
   manager?: ModelManager;
-  /** A pino (or pino-compatible) logger. Default: pino at `settings.logLevel`. */
-  logger?: FastifyBaseLogger;
+  /** A pino (or pino-compatible) logger, or pino options (e.g. `{ level, stream }`). Default: pino at `settings.logLevel` on stdout. */
+  logger?: FastifyBaseLogger | LoggerOptions;
   /** Per-request inference time limit. Default 60 s + 5 s per second of audio. */
   inferenceTimeout?: InferenceTimeout;
   http?: HttpTimeouts;
 }
 
+/** Fastify's pino options. */
+export type LoggerOptions = Exclude<FastifyServerOptions["logger"], boolean | undefined>;
+
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /** Form limits besides the file size. Batch uploads are the largest forms. */
 const FORM_LIMITS = { files: 64, fields: 64, parts: 256, fieldSize: 1024 * 1024 };
+
+function isLoggerInstance(logger: object): logger is FastifyBaseLogger {
+  return typeof (logger as FastifyBaseLogger).child === "function" && typeof (logger as FastifyBaseLogger).info === "function";
+}
 
 /** Builds the app (routes registered, not listening). */
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
@@ -77,7 +84,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     bodyLimit: maxUploadBytes,
     // genReqId reads X-Request-Id itself so a client's id is used only when it is sane.
     requestIdHeader: false,
-    requestIdLogLabel: "request_id",
     genReqId: (req) => {
       const given = req.headers["x-request-id"];
       return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
@@ -88,7 +94,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     return503OnClosing: true,
     forceCloseConnections: "idle",
   };
-  const app = options.logger ? Fastify({ ...fastifyOptions, loggerInstance: options.logger }) : Fastify({ ...fastifyOptions, logger: { level: settings.logLevel } });
+  const logger = options.logger ?? { level: settings.logLevel };
+  const app = isLoggerInstance(logger) ? Fastify({ ...fastifyOptions, loggerInstance: logger }) : Fastify({ ...fastifyOptions, logger });
   app.addHook("onRequest", async (request, reply) => {
     void reply.header("x-request-id", request.id);
   });

@@ -90,7 +90,8 @@ export function toHttpError(error: unknown, maxUploadBytes: number): HttpError {
     const first = error.validation[0]!;
     const field = first.instancePath.replace(/^\//, "").replaceAll("/", ".");
     const where = field || (context === "body" ? "request body" : String(context ?? "request"));
-    const message = first.message.startsWith(`${where}`) ? first.message : `${where}: ${first.message}`;
+    const text = first.message ?? "invalid value";
+    const message = text.startsWith(where) ? text : `${where}: ${text}`;
     return new HttpError(400, `Invalid ${context === "querystring" ? "query parameter" : "field"} ${message}`, { ...(field ? { param: field } : {}), code: "invalid_value" });
   }
   if (error instanceof AudioDecodeError) return decodeHttpError(error, maxUploadBytes);

@@ -54,7 +54,7 @@ beforeAll(async () => {
     requests.push({ url: req.url ?? "", range: req.headers.range });
     const first = requests.length === 1;
     const name = (req.url ?? "").split("/").pop() ?? "";
-    if (!name.startsWith("ggml-") || !name.endsWith(".bin") || name.includes("missing")) {
+    if (!name.startsWith("ggml-") || !name.endsWith(".bin") || (req.url ?? "").includes("/missing/")) {
       res.writeHead(404, { "content-type": "text/plain" }).end("Entry not found");
       return;
     }

@@ -5,7 +5,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { detectModelType, GGML_FILE_MAGIC, melFilterBank, writeGgmlModel } from "../ggml-format.js";
+import { detectModelType, GGML_FILE_MAGIC, melFilterBank, validateHparams, writeGgmlModel } from "../ggml-format.js";
 import type { GgmlTensorInput, GgmlTensorSpec, WhisperHparams, WhisperModelType } from "../ggml-format.js";
 import { Ct2Source } from "./ct2.js";
 import { describeCt2Whisper } from "./ct2-whisper.js";
@@ -32,8 +32,9 @@ export interface LocatedSource {
 /** Options of {@link convertModel}. */
 export interface ConvertOptions {
   /**
-   * Write the weight matrices as f32 (ggml ftype 0) instead of f16. Twice the size and no more
-   * accurate for f16 sources; whisper.cpp v1.9.1's CPU encoder can't run such a file. Default `false`.
+   * Write the weight matrices as f32 (ggml ftype 0) instead of f16: twice the size, and no more
+   * accurate for f16 sources. whisper.cpp v1.9.1's CPU encoder aborts on such a file (im2col has no
+   * f32 path) and `Whisper.load()` refuses it; it is for other ggml tools. Default `false`.
    */
   f32?: boolean;
   /** Replace `output` if it already exists. Default `false`. */
@@ -206,6 +207,29 @@ async function openSource(located: LocatedSource): Promise<{ src: TensorSource; 
   }
 }
 
+/** What a source model is, read from its headers and config only (no weights). */
+export interface SourceDescription {
+  format: SourceFormat;
+  weights: string;
+  hparams: Omit<WhisperHparams, "ftype">;
+  modelType: WhisperModelType;
+  multilingual: boolean;
+}
+
+/** Locates and describes a source model without converting it. */
+export async function describeSource(input: string): Promise<SourceDescription> {
+  const located = await locateSource(input);
+  const { src, hparams } = await openSource(located);
+  await src.close();
+  return { format: located.format, weights: located.weights, hparams, modelType: detectModelType({ ...hparams, ftype: 1 }), multilingual: hparams.nVocab >= 51865 };
+}
+
+/** whisper.cpp's name for a model of these dimensions: `base`, `tiny.en`, ... (`model` if unknown). */
+export function ggmlModelName(d: { modelType: WhisperModelType; multilingual: boolean }): string {
+  const base = d.modelType === "unknown" ? "model" : d.modelType;
+  return d.multilingual || d.modelType === "unknown" ? base : `${base}.en`;
+}
+
 /**
  * Converts the Whisper model at `input` (a CTranslate2 directory or model.bin, or a Hugging Face
  * directory or .safetensors file) to a whisper.cpp ggml file at `output`. Mel filters are computed
@@ -223,6 +247,12 @@ export async function convertModel(input: string, output: string, options: Conve
   const { src, hparams: dims, mapping } = await openSource(located);
   try {
     const hparams: WhisperHparams = { ...dims, ftype: options.f32 ? 0 : 1 };
+    try {
+      // Dimensions whisper.cpp can build a graph for (the f32 ftype itself is the caller's choice).
+      validateHparams({ ...hparams, ftype: 1 });
+    } catch (error) {
+      throw new ConvertError(`The source model's dimensions don't suit whisper.cpp: ${(error as Error).message}`, "UNSUPPORTED", { cause: error });
+    }
     const vocab = await readVocabulary(located.dir);
     if (vocab.eot !== eotFor(hparams.nVocab)) {
       throw new ConvertError(
@@ -251,8 +281,8 @@ export async function convertModel(input: string, output: string, options: Conve
       melFilters: melFilterBank(hparams.nMels),
       vocab: vocab.tokens,
       tensors: tensors(),
-      // The writer refuses ftype 0 in strict mode (whisper.cpp's CPU encoder can't run it); the
-      // caller asked for it explicitly, so the tensor table is still checked by our own plan.
+      // The writer refuses ftype 0 (whisper.cpp v1.9.1's CPU encoder aborts in im2col on f32 conv
+      // weights). Asked for explicitly, it is written anyway; planTensors() checked the table.
       strict: !options.f32,
     });
     return {

@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+// The `tingwu-whisper` command. Exit codes: 0 ok, 1 failure, 2 bad command line or settings.
+import { inspect, INSPECT_USAGE } from "./cli/inspect.js";
+import { EXIT, UsageError } from "./cli/common.js";
+import { models, MODELS_USAGE } from "./cli/models.js";
+import { serve, SERVE_USAGE } from "./cli/serve.js";
+import { transcribe, TRANSCRIBE_USAGE } from "./cli/transcribe.js";
+import { SettingsError } from "./config.js";
+
+const USAGE = `Usage: tingwu-whisper <command> [options]
+
+Commands:
+  serve                       start the HTTP service (TingWu, whisper-asr-webservice, OpenAI routes)
+  transcribe <file…>          transcribe files (--model --language --format --output-dir)
+  models list                 list model names and the ones downloaded
+  models download <name>      download a model, with a progress bar
+  inspect                     build, backends, devices and CPU features
+
+Run \`tingwu-whisper <command> --help\` for a command's options.`;
+
+const COMMANDS: Record<string, { usage: string; run: (args: string[]) => Promise<number | void> | number }> = {
+  serve: { usage: SERVE_USAGE, run: serve },
+  transcribe: { usage: TRANSCRIBE_USAGE, run: transcribe },
+  models: { usage: MODELS_USAGE, run: models },
+  inspect: { usage: INSPECT_USAGE, run: inspect },
+};
+
+/** Runs the CLI; resolves with the exit code (serve resolves once listening). */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(`${USAGE}\n`);
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (name === "--version" || name === "-v") {
+    const { VERSION } = await import("./server/app.js");
+    process.stdout.write(`${VERSION}\n`);
+    return EXIT.ok;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`tingwu-whisper: unknown command ${JSON.stringify(name)}\n\n${USAGE}\n`);
+    return EXIT.usage;
+  }
+  if (args.includes("--help") || args.includes("-h")) {
+    process.stdout.write(`${command.usage}\n`);
+    return EXIT.ok;
+  }
+  try {
+    return (await command.run(args)) ?? EXIT.ok;
+  } catch (error) {
+    // parseArgs throws TypeError with codes ERR_PARSE_ARGS_*.
+    const code = (error as { code?: unknown }).code;
+    if (error instanceof UsageError || (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS"))) {
+      process.stderr.write(`tingwu-whisper ${name}: ${(error as Error).message}\n\n${command.usage}\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof SettingsError) {
+      process.stderr.write(`tingwu-whisper ${name}: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    process.stderr.write(`tingwu-whisper ${name}: ${(error as Error)?.message ?? String(error)}\n`);
+    return EXIT.failure;
+  }
+}
+
+// `tingwu-whisper models list | head` closes stdout early; that is not an error.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
+const code = await main(process.argv.slice(2));
+// `serve` keeps running (its signal handlers exit); other commands end here.
+if (process.argv[2] !== "serve" || code !== EXIT.ok) process.exitCode = code;

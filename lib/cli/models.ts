@@ -1,0 +1,81 @@
+// `tingwu-whisper models list|download <name>`.
+import fs from "node:fs/promises";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { loadSettings } from "../config.js";
+import { modelFilePath, OFFICIAL_MODEL_SHA1, parseModelSpec } from "../models/names.js";
+import { formatBytes, formatProgress } from "../models/progress.js";
+import { resolveModelFile } from "../models/resolve.js";
+import { ProgressLine, UsageError } from "./common.js";
+
+export const MODELS_USAGE = `Usage: tingwu-whisper models list [--download-root DIR]
+       tingwu-whisper models download <name> [--download-root DIR]
+
+list      the official model names and which are in the download root
+download  fetch ggml-<name>.bin into the download root (resumable, checksum verified)
+
+The download root is WHISPER_DOWNLOAD_ROOT (default ./data/models/whisper); the server is
+WHISPER_MODEL_URL (default the whisper.cpp models on Hugging Face).`;
+
+async function size(file: string): Promise<number | undefined> {
+  try {
+    const stat = await fs.stat(file);
+    return stat.isFile() ? stat.size : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function models(args: string[]): Promise<number> {
+  const [action, ...rest] = args;
+  const { values, positionals } = parseArgs({ args: rest, options: { "download-root": { type: "string" }, quiet: { type: "boolean", default: false } }, strict: true, allowPositionals: true });
+  const env = { ...process.env };
+  if (values["download-root"] !== undefined) env.WHISPER_DOWNLOAD_ROOT = values["download-root"];
+  const settings = loadSettings(env);
+  const root = settings.whisperDownloadRoot;
+
+  if (action === "list") {
+    if (positionals.length > 0) throw new UsageError(`models list takes no arguments but received ${positionals.join(" ")}`);
+    const names = new Set(["large", ...Object.keys(OFFICIAL_MODEL_SHA1)]);
+    // Files already in the root that aren't official names (quantised, fine-tuned...).
+    for (const entry of await fs.readdir(root).catch(() => [] as string[])) {
+      const match = /^ggml-(.+)\.bin$/.exec(entry);
+      if (match) names.add(match[1]!);
+    }
+    const rows: string[][] = [];
+    for (const name of names) {
+      let file: string;
+      try {
+        file = modelFilePath(parseModelSpec(name), root);
+      } catch {
+        file = path.resolve(root, `ggml-${name}.bin`);
+      }
+      const bytes = await size(file);
+      rows.push([name, bytes === undefined ? "-" : formatBytes(bytes), bytes === undefined ? "" : file]);
+    }
+    const width = Math.max(...rows.map((r) => r[0]!.length), 4);
+    process.stdout.write(`${"NAME".padEnd(width)}  ${"SIZE".padStart(9)}  FILE\n`);
+    for (const [name, sizeText, file] of rows) process.stdout.write(`${name!.padEnd(width)}  ${sizeText!.padStart(9)}  ${file}\n`.replace(/ +\n$/, "\n"));
+    process.stdout.write(`\nDownload root: ${path.resolve(root)}\n`);
+    return 0;
+  }
+
+  if (action === "download") {
+    if (positionals.length !== 1) throw new UsageError("models download needs exactly one model name, e.g. `models download base`");
+    const name = positionals[0]!;
+    const spec = parseModelSpec(name, "name");
+    if (spec.kind === "path") throw new UsageError(`Expected a model name (e.g. large-v3, base-q5_1) but received a path: ${name}`);
+    const progress = new ProgressLine(process.stderr, !values.quiet);
+    const file = await resolveModelFile(name, {
+      downloadRoot: root,
+      baseUrl: settings.whisperModelUrl,
+      ...(settings.whisperModelSha256 ? { sha256: settings.whisperModelSha256 } : {}),
+      onProgress: (p) => progress.update(`${spec.fileName}  ${formatProgress(p)}`),
+    });
+    progress.done();
+    process.stdout.write(`${file}\n`);
+    return 0;
+  }
+
+  throw new UsageError(action === undefined ? "models needs an action: list or download" : `Unknown models action ${JSON.stringify(action)}; expected list or download`);
+}

@@ -1,0 +1,123 @@
+// `tingwu-whisper transcribe <file…>`: files in, transcripts out (stdout, or one file each in
+// --output-dir), with a progress bar on stderr.
+import fs from "node:fs/promises";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { decodeAudio } from "../audio/decode.js";
+import { WhisperBackend } from "../backends/whisper.js";
+import type { WhisperBackendResult } from "../backends/whisper.js";
+import { loadSettings } from "../config.js";
+import { formatProgress } from "../models/progress.js";
+import { toWhisperJson } from "../server/whisper-json.js";
+import { toSrt, toTsv, toTxt, toVtt } from "../tingwu/formats.js";
+import { percentBar, ProgressLine, UsageError } from "./common.js";
+
+export const FORMATS = ["txt", "srt", "vtt", "json", "tsv"] as const;
+type Format = (typeof FORMATS)[number];
+
+export const TRANSCRIBE_USAGE = `Usage: tingwu-whisper transcribe <file…> [options]
+
+Options:
+  --model NAME|FILE     model name (tiny … large-v3-turbo, large, base-q5_1) or a ggml .bin file
+                        (default: WHISPER_MODEL, else large; names are downloaded on first use)
+  --language CODE       language code or English name, or auto (default: WHISPER_LANGUAGE, else auto)
+  --translate           translate to English
+  --format FORMAT       txt | srt | vtt | json | tsv (default txt)
+  --output-dir DIR      write <name>.<format> for each file into DIR (needed for several files;
+                        without it the transcript goes to stdout)
+  --threads N           compute threads (default: WHISPER_THREADS, else all cores)
+  --device DEVICE       auto | cuda | cpu (default: DEVICE, else auto)
+  --quiet               no progress on stderr`;
+
+export function render(result: WhisperBackendResult, format: Format): string {
+  switch (format) {
+    case "srt":
+      return toSrt(result.sentence_info);
+    case "vtt":
+      return toVtt(result.sentence_info);
+    case "tsv":
+      return toTsv(result.sentence_info);
+    case "json":
+      return `${JSON.stringify(toWhisperJson(result.whisper, { temperature: 0, words: false }), null, 2)}\n`;
+    default:
+      return toTxt(result.sentence_info);
+  }
+}
+
+export async function transcribe(args: string[]): Promise<number> {
+  const { values, positionals: files } = parseArgs({
+    args,
+    options: {
+      model: { type: "string" },
+      language: { type: "string" },
+      translate: { type: "boolean", default: false },
+      format: { type: "string", default: "txt" },
+      "output-dir": { type: "string" },
+      threads: { type: "string" },
+      device: { type: "string" },
+      quiet: { type: "boolean", default: false },
+    },
+    strict: true,
+    allowPositionals: true,
+  });
+  if (files.length === 0) throw new UsageError("transcribe needs at least one file");
+  const format = values.format as Format;
+  if (!FORMATS.includes(format)) throw new UsageError(`Expected one of ${FORMATS.join(", ")} for --format but received ${JSON.stringify(values.format)}`);
+  const outputDir = values["output-dir"];
+  if (files.length > 1 && outputDir === undefined) throw new UsageError("Several files need --output-dir (one transcript file each)");
+
+  const env = { ...process.env };
+  if (values.model !== undefined) env.WHISPER_MODEL = values.model;
+  if (values.threads !== undefined) env.WHISPER_THREADS = values.threads;
+  if (values.device !== undefined) env.DEVICE = values.device;
+  if (values.language !== undefined) env.WHISPER_LANGUAGE = values.language;
+  else if (env.WHISPER_LANGUAGE === undefined) env.WHISPER_LANGUAGE = "auto";
+  const settings = loadSettings(env);
+
+  const progress = new ProgressLine(process.stderr, !values.quiet);
+  const backend = new WhisperBackend({
+    model: settings.whisperModel,
+    language: settings.whisperLanguage,
+    device: settings.device,
+    threads: settings.whisperThreads,
+    downloadRoot: settings.whisperDownloadRoot,
+    modelUrl: settings.whisperModelUrl,
+    onDownloadProgress: (p) => progress.update(`downloading ${settings.whisperModel}  ${formatProgress(p)}`),
+  });
+  if (outputDir !== undefined) await fs.mkdir(outputDir, { recursive: true });
+
+  let failures = 0;
+  try {
+    progress.update(`loading ${settings.whisperModel}…`, true);
+    await backend.load();
+    progress.done(`model ${settings.whisperModel} loaded (${backend.getInfo().device})`);
+    for (const file of files) {
+      const name = path.basename(file);
+      try {
+        progress.update(`${name}: decoding…`, true);
+        const audio = await decodeAudio(file, settings.ffmpegPath !== undefined ? { ffmpegPath: settings.ffmpegPath } : {});
+        const started = performance.now();
+        const result = await backend.transcribeSamples(audio.samples, {
+          translate: values.translate,
+          ...(format === "json" ? { includeTokens: true } : {}),
+          onProgress: (percent) => progress.update(`${name}: ${percentBar(percent)}`),
+        });
+        const seconds = (performance.now() - started) / 1000;
+        const text = render(result, format);
+        if (outputDir === undefined) process.stdout.write(text);
+        else {
+          const target = path.join(outputDir, `${path.parse(file).name}.${format}`);
+          await fs.writeFile(target, text);
+          progress.update(`${name}: written to ${target}`, true);
+        }
+        progress.done(`${name}: ${percentBar(100)}  ${(audio.durationMs / 1000).toFixed(1)} s of audio in ${seconds.toFixed(1)} s (${result.language})`);
+      } catch (error) {
+        failures++;
+        progress.done(`${name}: failed: ${(error as Error).message}`);
+      }
+    }
+  } finally {
+    await backend.unload();
+  }
+  return failures === 0 ? 0 : 1;
+}
