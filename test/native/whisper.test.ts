@@ -183,9 +183,11 @@ describe("abort, dispose and the event loop", () => {
       `event loop during load: max gap ${loadGaps.maxGapMs.toFixed(1)} ms over ${loadGaps.durationMs.toFixed(0)} ms; ` +
         `during transcribe: max gap ${runGaps.maxGapMs.toFixed(1)} ms over ${runGaps.durationMs.toFixed(0)} ms`,
     );
-    expect(runGaps.durationMs).toBeGreaterThan(300); // the run is long enough for the check to mean something
-    expect(runGaps.maxGapMs).toBeLessThan(100);
-    expect(loadGaps.maxGapMs).toBeLessThan(100);
+    // Work done on the JS thread would show up as one gap about as long as the work itself; the
+    // bounds leave room for a busy machine's scheduling noise but not for a blocked loop.
+    expect(runGaps.durationMs).toBeGreaterThan(300);
+    expect(runGaps.maxGapMs).toBeLessThan(Math.max(150, runGaps.durationMs * 0.3));
+    expect(loadGaps.maxGapMs).toBeLessThan(Math.max(150, loadGaps.durationMs * 0.3));
   });
 
   it("aborts a running transcription at whisper.cpp's next check and leaves the model usable", async () => {
