@@ -17,12 +17,14 @@ export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
  */
 export class ProgressLine {
   readonly #stream: NodeJS.WriteStream;
+  readonly #enabled: boolean;
   readonly #tty: boolean;
   #last = "";
   #lastDraw = 0;
 
   constructor(stream: NodeJS.WriteStream = process.stderr, enabled = true) {
     this.#stream = stream;
+    this.#enabled = enabled;
     this.#tty = enabled && stream.isTTY === true;
   }
 
@@ -33,14 +35,15 @@ export class ProgressLine {
     const now = performance.now();
     if (!force && now - this.#lastDraw < 100) return;
     this.#lastDraw = now;
-    const width = this.#stream.columns ?? 100;
-    this.#stream.write(`\r${text.slice(0, Math.max(10, width - 1)).padEnd(Math.min(width - 1, text.length))}\x1b[K`);
+    // Cut to the terminal's width so the line never wraps (a wrapped line can't be redrawn).
+    const width = this.#stream.columns || 100;
+    this.#stream.write(`\r${text.slice(0, Math.max(20, width - 1))}\x1b[K`);
   }
 
-  /** Leaves the final text on its own line. */
+  /** Leaves the final text on its own line (or clears the line when `text` is empty). */
   done(text = this.#last): void {
-    if (this.#tty) this.#stream.write(`\r${text}\x1b[K\n`);
-    else if (text) this.#stream.write(`${text}\n`);
+    if (this.#tty) this.#stream.write(text ? `\r${text}\x1b[K\n` : "\r\x1b[K");
+    else if (text && this.#enabled) this.#stream.write(`${text}\n`);
     this.#last = "";
   }
 }

@@ -9,10 +9,12 @@ import { resolveModelFile } from "../models/resolve.js";
 import { ProgressLine, UsageError } from "./common.js";
 
 export const MODELS_USAGE = `Usage: tingwu-whisper models list [--download-root DIR]
-       tingwu-whisper models download <name> [--download-root DIR]
+       tingwu-whisper models download <name> [--download-root DIR] [--quiet]
+       tingwu-whisper models convert <input> [--out FILE] (see models convert --help)
 
 list      the official model names and which are in the download root
 download  fetch ggml-<name>.bin into the download root (resumable, checksum verified)
+convert   a CTranslate2 (faster-whisper) or Hugging Face Whisper model to a ggml .bin
 
 The download root is WHISPER_DOWNLOAD_ROOT (default ./data/models/whisper); the server is
 WHISPER_MODEL_URL (default the whisper.cpp models on Hugging Face).`;
@@ -77,5 +79,5 @@ export async function models(args: string[]): Promise<number> {
     return 0;
   }
 
-  throw new UsageError(action === undefined ? "models needs an action: list or download" : `Unknown models action ${JSON.stringify(action)}; expected list or download`);
+  throw new UsageError(action === undefined ? "models needs an action: list, download or convert" : `Unknown models action ${JSON.stringify(action)}; expected list, download or convert`);
 }

@@ -82,6 +82,7 @@ export async function transcribe(args: string[]): Promise<number> {
     threads: settings.whisperThreads,
     downloadRoot: settings.whisperDownloadRoot,
     modelUrl: settings.whisperModelUrl,
+    ...(settings.whisperModelSha256 ? { sha256: settings.whisperModelSha256 } : {}),
     onDownloadProgress: (p) => progress.update(`downloading ${settings.whisperModel}  ${formatProgress(p)}`),
   });
   if (outputDir !== undefined) await fs.mkdir(outputDir, { recursive: true });
@@ -113,7 +114,8 @@ export async function transcribe(args: string[]): Promise<number> {
         progress.done(`${name}: ${percentBar(100)}  ${(audio.durationMs / 1000).toFixed(1)} s of audio in ${seconds.toFixed(1)} s (${result.language})`);
       } catch (error) {
         failures++;
-        progress.done(`${name}: failed: ${(error as Error).message}`);
+        progress.done("");
+        process.stderr.write(`${name}: failed: ${(error as Error).message}\n`);
       }
     }
   } finally {

@@ -164,8 +164,7 @@ export class Ct2Source implements TensorSource {
     const v = this.#variable(name);
     if (!v) return undefined;
     if (v.shape.length !== 0) throw new ConvertError(`${this.#file.path}: '${name}' should be a scalar but has shape [${v.shape.join(", ")}]`, "BAD_TENSOR");
-    const values = decodeTensorBytes(await this.#file.readAt(v.offset, v.nbytes, name), v.dtype, name);
-    return values.kind === "f32" ? values.values[0] : undefined;
+    return asF32(decodeTensorBytes(await this.#file.readAt(v.offset, v.nbytes, name), v.dtype, name))[0];
   }
 
   async read(name: string): Promise<TensorValues> {

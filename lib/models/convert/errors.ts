@@ -5,7 +5,7 @@ export type ConvertErrorCode =
   | "ENOENT"
   /** The input is neither a CTranslate2 nor a Hugging Face safetensors Whisper model. */
   | "UNKNOWN_FORMAT"
-  /** A file of the source model ends early or its header is corrupt. */
+  /** A file of the source model ends early or is malformed, or a side file it needs (config.json) is missing. */
   | "CORRUPT_SOURCE"
   /** A valid model that whisper.cpp can't represent (other architecture, untied output, dtype). */
   | "UNSUPPORTED"

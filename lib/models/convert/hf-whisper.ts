@@ -63,7 +63,7 @@ export async function describeHfWhisper(src: TensorSource, dir: string): Promise
   try {
     config = JSON.parse(await fs.readFile(configFile, "utf8")) as HfConfig;
   } catch (error) {
-    throw new ConvertError(`A Hugging Face checkpoint needs its config.json (${configFile}): ${(error as Error).message}`, "BAD_TENSOR", { cause: error });
+    throw new ConvertError(`A Hugging Face checkpoint needs its config.json (${configFile}): ${(error as Error).message}`, "CORRUPT_SOURCE", { cause: error });
   }
   if (config.model_type !== undefined && config.model_type !== "whisper") {
     throw new ConvertError(`${configFile} describes a ${config.model_type} model, not whisper`, "UNSUPPORTED");
@@ -74,7 +74,7 @@ export async function describeHfWhisper(src: TensorSource, dir: string): Promise
   }
   const need = (key: keyof HfConfig): number => {
     const v = config[key];
-    if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) throw new ConvertError(`${configFile} has no positive integer ${key}`, "BAD_TENSOR");
+    if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) throw new ConvertError(`${configFile} has no positive integer ${key}`, "CORRUPT_SOURCE");
     return v;
   };
   const hparams = {
