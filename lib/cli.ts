@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The `tingwu-whisper` command. Exit codes: 0 ok, 1 failure, 2 bad command line or settings.
+import { runConvert } from "./cli/convert.js";
 import { inspect, INSPECT_USAGE } from "./cli/inspect.js";
 import { EXIT, UsageError } from "./cli/common.js";
 import { models, MODELS_USAGE } from "./cli/models.js";
@@ -14,6 +15,7 @@ Commands:
   transcribe <file…>          transcribe files (--model --language --format --output-dir)
   models list                 list model names and the ones downloaded
   models download <name>      download a model, with a progress bar
+  models convert <input>      convert a CTranslate2 / Hugging Face Whisper model to ggml
   inspect                     build, backends, devices and CPU features
 
 Run \`tingwu-whisper <command> --help\` for a command's options.`;
@@ -42,6 +44,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`tingwu-whisper: unknown command ${JSON.stringify(name)}\n\n${USAGE}\n`);
     return EXIT.usage;
   }
+  // `models convert` has its own options, help and exit codes.
+  if (name === "models" && args[0] === "convert") return runConvert(args.slice(1));
   if (args.includes("--help") || args.includes("-h")) {
     process.stdout.write(`${command.usage}\n`);
     return EXIT.ok;

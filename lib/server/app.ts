@@ -7,14 +7,14 @@ import cors from "@fastify/cors";
 import multipart from "@fastify/multipart";
 import swagger from "@fastify/swagger";
 import Fastify from "fastify";
-import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from "fastify";
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, FastifyServerOptions } from "fastify";
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
-import { ModelManager } from "../backends/model-manager.js";
+import { ModelManager } from "../backends/index.js";
 import type { Settings } from "../config.js";
-import { createErrorHandler, dialectOfUrl, errorBody, HttpError } from "./errors.js";
+import { createErrorHandler, dialectOfUrl, errorBody, HttpError, uploadTooLarge } from "./errors.js";
 import { createMetrics } from "./metrics.js";
-import { flattenMultipartBody } from "./multipart.js";
+import { bufferFilesUpTo, flattenMultipartBody } from "./multipart.js";
 import { InferenceQueue } from "./queue.js";
 import { asrWebserviceRoutes } from "./routes/asr-webservice.js";
 import { openaiRoutes } from "./routes/openai.js";
@@ -94,11 +94,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     return503OnClosing: true,
     forceCloseConnections: "idle",
   };
+  const errorHandler = createErrorHandler(maxUploadBytes);
+  // Errors fastify raises before routing (a URL that doesn't decode) get the same shapes.
+  fastifyOptions.frameworkErrors = (error, request, reply) => errorHandler(error, request, reply);
   const logger = options.logger ?? { level: settings.logLevel };
   const app = isLoggerInstance(logger) ? Fastify({ ...fastifyOptions, loggerInstance: logger }) : Fastify({ ...fastifyOptions, logger });
-  app.addHook("onRequest", async (request, reply) => {
-    void reply.header("x-request-id", request.id);
-  });
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -115,6 +115,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     attachFieldsToBody: true,
     throwFileSizeLimit: true,
     limits: { ...FORM_LIMITS, fileSize: maxUploadBytes },
+    onFile: bufferFilesUpTo(maxUploadBytes, () => uploadTooLarge(maxUploadBytes)),
   });
   app.addHook("preValidation", flattenMultipartBody);
 
@@ -136,17 +137,36 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     transform: jsonSchemaTransform,
   });
 
-  app.setErrorHandler(createErrorHandler(maxUploadBytes));
+  app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
     const error = new HttpError(404, `Unknown request URL: ${request.method} ${request.url.split("?")[0]}`, { code: "unknown_url" });
     const dialect = dialectOfUrl(request.url);
     void reply.code(404).send(dialect === "openai" ? errorBody(dialect, error) : { detail: "Not Found" });
   });
 
-  app.addHook("onResponse", async (request, reply) => {
+  // Connections of requests that were in flight when close() began must not linger as keep-alive
+  // (server.close() waits for them): answer with Connection: close from then on.
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
+  app.addHook("onSend", async (_request, reply, payload) => {
+    if (closing) void reply.header("connection", "close");
+    return payload;
+  });
+
+  const record = (request: FastifyRequest, status: number, seconds: number) => {
     const route = request.routeOptions.url ?? "unmatched";
-    metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    metrics.requestDuration.observe(reply.elapsedTime / 1000, { method: request.method, route });
+    metrics.requests.inc({ method: request.method, route, status: String(status) });
+    metrics.requestDuration.observe(seconds, { method: request.method, route });
+  };
+  app.addHook("onResponse", async (request, reply) => record(request, reply.statusCode, reply.elapsedTime / 1000));
+  app.addHook("onRequest", async (request, reply) => {
+    void reply.header("x-request-id", request.id);
+    // A client that leaves before its response is done never reaches onResponse: count it as 499.
+    reply.raw.once("close", () => {
+      if (!reply.raw.writableFinished) record(request, 499, reply.elapsedTime / 1000);
+    });
   });
 
   const zod = app.withTypeProvider<ZodTypeProvider>();

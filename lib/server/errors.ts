@@ -62,7 +62,7 @@ export function dialectOfUrl(url: string): Dialect {
 }
 
 export function dialectOf(request: FastifyRequest): Dialect {
-  return request.routeOptions.config?.dialect ?? dialectOfUrl(request.url);
+  return request.routeOptions?.config?.dialect ?? dialectOfUrl(request.url);
 }
 
 function openAiType(status: number): string {
@@ -82,6 +82,11 @@ export function errorBody(dialect: Dialect, error: HttpError): unknown {
 
 const megabytes = (bytes: number) => `${Number((bytes / 1024 / 1024).toFixed(2))} MB`;
 
+/** 413 for an upload over WHISPER_MAX_UPLOAD_MB. */
+export function uploadTooLarge(maxUploadBytes: number): HttpError {
+  return new HttpError(413, `The upload is larger than the limit of ${megabytes(maxUploadBytes)} (WHISPER_MAX_UPLOAD_MB)`, { code: "file_too_large", param: "file" });
+}
+
 /** Turns anything thrown while handling a request into an HttpError. */
 export function toHttpError(error: unknown, maxUploadBytes: number): HttpError {
   if (error instanceof HttpError) return error;
@@ -91,15 +96,16 @@ export function toHttpError(error: unknown, maxUploadBytes: number): HttpError {
     const field = first.instancePath.replace(/^\//, "").replaceAll("/", ".");
     const where = field || (context === "body" ? "request body" : String(context ?? "request"));
     const text = first.message ?? "invalid value";
-    const message = text.startsWith(where) ? text : `${where}: ${text}`;
-    return new HttpError(400, `Invalid ${context === "querystring" ? "query parameter" : "field"} ${message}`, { ...(field ? { param: field } : {}), code: "invalid_value" });
+    // Messages that already name their field ("asr_options must be ...") stand alone.
+    const message = text.startsWith(where) ? text : `Invalid ${context === "querystring" ? "query parameter" : "field"} ${where}: ${text}`;
+    return new HttpError(400, message, { ...(field ? { param: field } : {}), code: "invalid_value" });
   }
-  if (error instanceof AudioDecodeError) return decodeHttpError(error, maxUploadBytes);
+  if (error instanceof AudioDecodeError) return decodeHttpError(error);
   const code = (error as { code?: unknown })?.code;
   switch (code) {
     case "FST_REQ_FILE_TOO_LARGE":
     case "FST_ERR_CTP_BODY_TOO_LARGE":
-      return new HttpError(413, `The upload is larger than the limit of ${megabytes(maxUploadBytes)} (WHISPER_MAX_UPLOAD_MB)`, { code: "file_too_large", param: "file" });
+      return uploadTooLarge(maxUploadBytes);
     case "FST_PARTS_LIMIT":
     case "FST_FILES_LIMIT":
     case "FST_FIELDS_LIMIT":
@@ -124,7 +130,7 @@ export function toHttpError(error: unknown, maxUploadBytes: number): HttpError {
   return new HttpError(500, "Internal Server Error", { cause: error });
 }
 
-function decodeHttpError(error: AudioDecodeError, maxUploadBytes: number): HttpError {
+function decodeHttpError(error: AudioDecodeError): HttpError {
   const options = { param: "file", cause: error };
   switch (error.code) {
     case "TOO_LONG":
@@ -135,7 +141,6 @@ function decodeHttpError(error: AudioDecodeError, maxUploadBytes: number): HttpE
     case "FFMPEG_FAILED":
       return new HttpError(500, "Internal Server Error", options);
     default:
-      void maxUploadBytes;
       return new HttpError(400, `Could not decode the audio file: ${error.message}`, { ...options, code: "invalid_audio" });
   }
 }

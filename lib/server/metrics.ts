@@ -25,9 +25,11 @@ interface Metric {
 
 export class Counter implements Metric {
   readonly #values = new Map<string, { labels: Labels; value: number }>();
+  /** @param unlabelled Report `0` before the first increment (for counters without labels). */
   constructor(
     readonly name: string,
     readonly help: string,
+    readonly unlabelled = false,
   ) {}
 
   inc(labels: Labels = {}, by = 1): void {
@@ -43,6 +45,7 @@ export class Counter implements Metric {
 
   render(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
+    if (this.unlabelled && this.#values.size === 0) lines.push(`${this.name} 0`);
     for (const { labels, value } of this.#values.values()) lines.push(`${this.name}${labelText(labels)} ${formatNumber(value)}`);
     return lines.join("\n");
   }
@@ -140,11 +143,11 @@ export function createMetrics(sources: MetricSources) {
     registry,
     requests: registry.add(new Counter(`${prefix}_http_requests_total`, "HTTP requests answered, by method, route and status.")),
     requestDuration: registry.add(new Histogram(`${prefix}_http_request_duration_seconds`, "Time to answer an HTTP request, by method and route.", DURATION_BUCKETS)),
-    rejected: registry.add(new Counter(`${prefix}_queue_rejected_total`, "Requests refused with 503 because the queue was full.")),
+    rejected: registry.add(new Counter(`${prefix}_queue_rejected_total`, "Requests refused with 503 because the queue was full.", true)),
     aborted: registry.add(new Counter(`${prefix}_inference_aborted_total`, "Transcriptions stopped early, by reason (client_disconnect, timeout).")),
     inferences: registry.add(new Counter(`${prefix}_inferences_total`, "Model runs finished, by kind (transcribe, detect_language) and outcome (ok, error, aborted).")),
     inferenceDuration: registry.add(new Histogram(`${prefix}_inference_duration_seconds`, "Time the model spent on a successful transcription.", DURATION_BUCKETS)),
-    audioSeconds: registry.add(new Counter(`${prefix}_audio_seconds_total`, "Seconds of audio transcribed successfully.")),
+    audioSeconds: registry.add(new Counter(`${prefix}_audio_seconds_total`, "Seconds of audio transcribed successfully.", true)),
     realTimeFactor: registry.add(new Histogram(`${prefix}_real_time_factor`, "Inference time divided by audio duration, per transcription (below 1 is faster than real time).", RTF_BUCKETS)),
     queueDepth: registry.add(new Gauge(`${prefix}_queue_depth`, "Admitted requests waiting for the model (decoding or queued).", sources.queueWaiting)),
     active: registry.add(new Gauge(`${prefix}_inference_active`, "Transcriptions running on the model now.", sources.queueRunning)),

@@ -1,6 +1,7 @@
 // Multipart forms as plain objects for zod. @fastify/multipart (attachFieldsToBody) buffers the
 // parts; the hook below flattens them into `{ name: string | UploadedFile | (string | UploadedFile)[] }`
 // so each route validates its form with one zod schema, like a JSON body.
+import type { MultipartFile } from "@fastify/multipart";
 import type { FastifyRequest } from "fastify";
 import { z } from "zod";
 
@@ -32,6 +33,22 @@ function flattenPart(part: RawPart): string | UploadedFile | undefined {
   }
   if (part.type === "field") return typeof part.value === "string" ? part.value : JSON.stringify(part.value);
   return undefined;
+}
+
+const uploadedBytes = new WeakMap<FastifyRequest, number>();
+
+/**
+ * The multipart plugin's `onFile`: buffers each file part (the plugin enforces the per-file
+ * limit) and refuses the request once its files add up to more than `maxBytes`, so a form with
+ * many parts can't hold more than the limit in memory.
+ */
+export function bufferFilesUpTo(maxBytes: number, tooLarge: () => Error) {
+  return async function onFile(this: FastifyRequest, part: MultipartFile): Promise<void> {
+    const data = await part.toBuffer();
+    const total = (uploadedBytes.get(this) ?? 0) + data.length;
+    uploadedBytes.set(this, total);
+    if (total > maxBytes) throw tooLarge();
+  };
 }
 
 /** preValidation hook: replaces the multipart plugin's part objects with plain values. */

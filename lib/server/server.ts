@@ -1,7 +1,7 @@
 // The process around the app: listen, load the model in the background, and on SIGTERM/SIGINT
 // stop accepting, let every admitted request finish, free the model and exit.
 import type { FastifyInstance } from "fastify";
-import { ModelManager } from "../backends/model-manager.js";
+import { ModelManager } from "../backends/index.js";
 import type { Settings } from "../config.js";
 import { buildApp } from "./app.js";
 import type { BuildAppOptions, HttpTimeouts } from "./app.js";

@@ -125,5 +125,8 @@ describe("OpenAI error shape", () => {
     const res = await fetch(`${server.base}/v1/chat/completions`, { method: "POST" });
     expect(res.status).toBe(404);
     expect(await res.json()).toEqual({ error: { message: "Unknown request URL: POST /v1/chat/completions", type: "invalid_request_error", param: null, code: "unknown_url" } });
+    const bad = await fetch(`${server.base}/v1/models/%00%ff`);
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({ error: { message: "'/v1/models/%00%ff' is not a valid url component", type: "invalid_request_error", param: null, code: "invalid_request" } });
   });
 });

@@ -37,9 +37,13 @@ describe("upload limit", () => {
     expect(await res.json()).toEqual({
       error: { message: "The upload is larger than the limit of 0.05 MB (WHISPER_MAX_UPLOAD_MB)", type: "invalid_request_error", param: "file", code: "file_too_large" },
     });
-    // A batch with one file over the limit is refused whole (the limit is per request part).
+    // A batch with one file over the limit is refused whole, and so is one whose files together
+    // exceed it (the limit bounds what one request holds in memory).
     res = await postForm(`${server.base}/api/v1/transcribe/batch`, form({ files: [wavFile(1), big] }));
     expect(res.status).toBe(413);
+    res = await postForm(`${server.base}/api/v1/transcribe/batch`, form({ files: [wavFile(1), wavFile(1)] })); // 2 x 32 KB
+    expect(res.status).toBe(413);
+    expect(await res.json()).toEqual({ detail: "The upload is larger than the limit of 0.05 MB (WHISPER_MAX_UPLOAD_MB)" });
     // Files under the limit still work on the same server.
     res = await postForm(`${server.base}/api/v1/transcribe`, form({ file: wavFile(1.5) }));
     expect(res.status).toBe(200);
@@ -109,7 +113,7 @@ describe("client disconnect", () => {
     const text = await metrics(server.base);
     expect(metricValue(text, "tingwu_whisper_inference_aborted_total", '{reason="client_disconnect"}')).toBe(1);
     expect(metricValue(text, "tingwu_whisper_http_requests_total", '{method="POST",route="/api/v1/transcribe",status="499"}')).toBe(1);
-    expect(metricValue(text, "tingwu_whisper_audio_seconds_total")).toBeUndefined();
+    expect(metricValue(text, "tingwu_whisper_audio_seconds_total")).toBe(0);
     // The model is free again.
     const res = await postForm(`${server.base}/api/v1/transcribe`, form({ file: wavFile() }));
     expect(((await res.json()) as { text: string }).text).toBe(SCRIPT_TEXT);

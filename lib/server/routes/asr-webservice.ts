@@ -120,7 +120,7 @@ export const asrWebserviceRoutes: FastifyPluginAsyncZod<{ service: Transcription
         querystring: z.object({ encode: encodeParam }),
         body,
         response: {
-          200: z.object({ detected_language: z.string(), language_code: z.string(), confidence: z.number().min(0).max(1) }),
+          200: z.object({ detected_language: z.string(), language_code: z.string(), confidence: z.number().meta({ description: "Probability of the detected language, 0 to 1" }) }),
           ...errors,
         },
       },
