@@ -14,6 +14,7 @@ import { makeAudio, scriptedModelPath } from "../test/fixtures/models.js";
 import { encodeWav16 } from "../test/helpers/wav.js";
 import type { RunReply } from "./addon-worker.js";
 import { runCli } from "./cli-runner.js";
+import { runHttpCase } from "./http-case.js";
 import { concurrencyChart, markdown, rtfChart } from "./report.js";
 import { median, quantile, round } from "./stats.js";
 
@@ -66,6 +67,7 @@ const { values } = parseArgs({
     runs: { type: "string" },
     device: { type: "string", default: "cpu" },
     "no-cli": { type: "boolean", default: false },
+    "http-only": { type: "boolean", default: false },
   },
 });
 const mode = values.quick ? "quick" : values.full ? "full" : "default";
@@ -269,12 +271,12 @@ async function main(): Promise<void> {
     }
   }
 
-  const date = new Date().toISOString().slice(0, 10);
-  const host = os.hostname();
+  if (mode !== "quick") cases.push(await httpCase(cases, models[0]!));
+
   const results: BenchResults = {
     meta: {
-      date,
-      host,
+      date: new Date().toISOString().slice(0, 10),
+      host: os.hostname(),
       mode,
       cpu: os.cpus()[0]?.model ?? "unknown",
       cores,
@@ -290,14 +292,47 @@ async function main(): Promise<void> {
     notes,
     cases,
   };
+  await writeOutputs(results);
+}
+
+async function writeOutputs(results: BenchResults): Promise<void> {
   printTable(results);
-  const stem = `${date}-${host}`;
+  const stem = `${results.meta.date}-${results.meta.host}`;
   await fs.writeFile(path.join(RESULTS, `${stem}.json`), JSON.stringify(results, null, 2));
   await fs.writeFile(path.join(RESULTS, "latest.json"), JSON.stringify(results, null, 2));
-  await fs.writeFile(path.join(RESULTS, "latest-rtf.svg"), rtfChart(cases));
-  await fs.writeFile(path.join(RESULTS, "latest-concurrency.svg"), concurrencyChart(cases));
+  await fs.writeFile(path.join(RESULTS, "latest-rtf.svg"), rtfChart(results.cases));
+  await fs.writeFile(path.join(RESULTS, "latest-concurrency.svg"), concurrencyChart(results.cases));
   await fs.writeFile(path.join(RESULTS, "latest.md"), markdown(results, { rtf: "latest-rtf.svg", concurrency: "latest-concurrency.svg" }));
   console.log(`\nwrote bench/results/${stem}.json, bench/results/latest.json and bench/results/latest.md`);
+}
+
+/** --http-only: adds the HTTP case to the last results (bench/results/latest.json). */
+async function httpOnly(): Promise<void> {
+  const results = JSON.parse(await fs.readFile(path.join(RESULTS, "latest.json"), "utf8")) as BenchResults;
+  results.cases = results.cases.filter((c) => c.kind !== "http");
+  const model = { name: "tiny (scripted)", file: await scriptedModelPath({ dims: "tiny" }) };
+  results.cases.push(await httpCase(results.cases, model));
+  await writeOutputs(results);
+}
+
+async function httpCase(cases: BenchCase[], model: { name: string; file: string }): Promise<BenchCase> {
+  // Same model, same 30 s audio as the direct case, through the server on 127.0.0.1.
+  const direct = cases.find((c) => c.kind === "duration" && c.model === model.name && c.audio_s === 30);
+  process.stderr.write(`[bench] http ${model.name} 30s\n`);
+  const http = await runHttpCase(ROOT, model.file, await audioFile(30), cores, warmup, runs);
+  return {
+    ...(direct as BenchCase),
+    kind: "http",
+    cli_wall_ms_median: null,
+    overhead_vs_cli: null,
+    overhead_pairs: [],
+    wall_ms_median: round(http.medianMs),
+    wall_ms_min: round(Math.min(...http.wallsMs)),
+    wall_ms_max: round(Math.max(...http.wallsMs)),
+    rtf: round(30 / (http.medianMs / 1000), 2),
+    direct_wall_ms_median: direct?.wall_ms_median ?? null,
+    http_overhead_ms: direct?.wall_ms_median ? round(http.medianMs - direct.wall_ms_median) : null,
+  };
 }
 
 function printTable(results: BenchResults): void {
@@ -322,7 +357,7 @@ function printTable(results: BenchResults): void {
   for (const n of results.notes) console.log(`note: ${n}`);
 }
 
-main().catch((error) => {
+(values["http-only"] ? httpOnly() : main()).catch((error) => {
   console.error(error);
   process.exit(1);
 });
