@@ -4,6 +4,7 @@
 import type { MultipartFile } from "@fastify/multipart";
 import type { FastifyRequest } from "fastify";
 import { z } from "zod";
+import { normalizeLanguage } from "../options.js";
 
 /** A file part of a form, read into memory (bounded by WHISPER_MAX_UPLOAD_MB). */
 export interface UploadedFile {
@@ -122,4 +123,17 @@ export function numberField(min: number, max: number, description: string, integ
 /** An optional text field; a field sent twice is an error rather than a silent pick. */
 export function textField(description: string) {
   return z.string({ error: "expected a single text value" }).optional().meta({ description });
+}
+
+/** An optional language field: a code or English name, normalised; empty means "detect". */
+export function languageTextField(description: string) {
+  return textField(description).transform((value, ctx) => {
+    if (value === undefined || value.trim() === "") return undefined;
+    try {
+      return normalizeLanguage(value);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
 }

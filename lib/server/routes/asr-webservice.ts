@@ -2,10 +2,10 @@
 // options in the query string, the upload in `audio_file`, text/plain attachments back.
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { languageName, normalizeLanguage } from "../../options.js";
+import { languageName } from "../../options.js";
 import { toSrt, toTsv, toTxt, toVtt } from "../../tingwu/formats.js";
 import { HttpError } from "../errors.js";
-import { boolField, fileField, textField } from "../multipart.js";
+import { boolField, fileField, languageTextField, textField } from "../multipart.js";
 import { detailError } from "../schemas.js";
 import { clientSignal } from "../service.js";
 import type { TranscriptionService } from "../service.js";
@@ -15,15 +15,7 @@ export const ASR_OUTPUTS = ["txt", "vtt", "srt", "tsv", "json"] as const;
 
 const encodeParam = boolField(true, "false: audio_file is raw s16le PCM, 16 kHz mono, instead of a media file");
 
-const languageParam = textField("Language code or English name; omitted: detect").transform((value, ctx) => {
-  if (value === undefined || value.trim() === "") return undefined;
-  try {
-    return normalizeLanguage(value);
-  } catch (error) {
-    ctx.addIssue({ code: "custom", message: (error as Error).message });
-    return z.NEVER;
-  }
-});
+const languageParam = languageTextField("Language code or English name; omitted: detect");
 
 /** `attachment; filename="…"` that survives any upload name (quoted ASCII plus RFC 5987 UTF-8). */
 export function attachment(name: string): string {

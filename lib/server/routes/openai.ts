@@ -7,10 +7,10 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { DecodedAudio } from "../../audio/decode.js";
 import type { WhisperBackendResult, WhisperCallOptions } from "../../backends/whisper.js";
-import { languageName, normalizeLanguage } from "../../options.js";
+import { languageName } from "../../options.js";
 import { toSrt, toVtt } from "../../tingwu/formats.js";
 import { errorBody, HttpError, toHttpError } from "../errors.js";
-import { boolField, fileField, numberField, textField } from "../multipart.js";
+import { boolField, fileField, languageTextField, numberField, textField } from "../multipart.js";
 import type { Ticket } from "../queue.js";
 import { openaiError } from "../schemas.js";
 import { clientSignal } from "../service.js";
@@ -71,15 +71,7 @@ const commonFields = {
   temperature: numberField(0, 1, "Sampling temperature; 0 is greedy. Default 0"),
 };
 
-const languageField = textField("ISO-639-1 code (or English name) of the audio; omitted: detect").transform((value, ctx) => {
-  if (value === undefined || value.trim() === "") return undefined;
-  try {
-    return normalizeLanguage(value);
-  } catch (error) {
-    ctx.addIssue({ code: "custom", message: (error as Error).message });
-    return z.NEVER;
-  }
-});
+const languageOption = languageTextField("ISO-639-1 code (or English name) of the audio; omitted: detect");
 
 interface Job {
   task: "transcribe" | "translate";
@@ -188,7 +180,7 @@ export const openaiRoutes: FastifyPluginAsyncZod<{ service: TranscriptionService
         consumes: ["multipart/form-data"],
         body: z.object({
           ...commonFields,
-          language: languageField,
+          language: languageOption,
           "timestamp_granularities[]": granularities,
           stream: boolField(false, "Send server-sent events: transcript.text.delta per segment, then transcript.text.done"),
         }),
