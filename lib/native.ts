@@ -399,7 +399,8 @@ function loadError(tried: string[], mode: "TINGWU_WHISPER_BINARY" | "cpu" | "cud
           "  - or unset TINGWU_WHISPER_VARIANT to fall back to the CPU binary.",
         ]
       : [
-          "  - build it from source: `npm rebuild tingwu-whisper` (needs cmake, a C++17 compiler and the nodejs-whisper@0.3.1 package),",
+          "  - build it from source: `npm rebuild tingwu-whisper` (needs cmake, a C++17 compiler and the nodejs-whisper@0.3.1 package;",
+          "    npm 11 skips dependencies' install scripts until `npm install-scripts approve tingwu-whisper`),",
           "    or inside this package: `npm run build:native` (CPU) or `npm run build:cuda` (CUDA);",
           "  - or point TINGWU_WHISPER_BINARY at a built tingwu_whisper*.node file.",
         ];

@@ -15,7 +15,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { ROOT, variantConfig } from "./build-flags.mjs";
+import { ROOT, defaultCudaArchitectures, variantConfig } from "./build-flags.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -91,6 +91,19 @@ if (both || values.cuda) {
     const target = path.join(tupleDir, dir);
     fs.rmSync(target, { recursive: true, force: true });
     fs.mkdirSync(target, { recursive: true });
+    // A reduced build (CI's one arch, no flash-attention kernels) must not be shipped by mistake.
+    const cache = fs.readFileSync(path.join(ROOT, "build", `cmake-${dir}`, "CMakeCache.txt"), "utf8");
+    const archs = /^CMAKE_CUDA_ARCHITECTURES:\w+=(.*)$/m.exec(cache)?.[1];
+    const fa = /^GGML_CUDA_FA:\w+=(.*)$/m.exec(cache)?.[1];
+    const release = defaultCudaArchitectures(dir.slice(4));
+    if (archs !== release || fa !== "ON") {
+      const msg = `build/${dir} is a reduced build (archs ${archs}, flash attention ${fa}); the release has archs ${release} and flash attention ON`;
+      if (!process.env.TINGWU_ALLOW_REDUCED_PREBUILD) {
+        console.error(`${msg}. Rebuild with \`npm run build:cuda\`, or set TINGWU_ALLOW_REDUCED_PREBUILD=1.`);
+        process.exit(1);
+      }
+      console.error(`warning: ${msg}`);
+    }
     fs.copyFileSync(path.join(ROOT, "build", dir, `tingwu_whisper_${dir}.node`), path.join(target, NODE_NAME));
     console.error(`CUDA prebuild: ${path.relative(ROOT, target)}/${NODE_NAME} (needs ${needed(path.join(target, NODE_NAME)).filter((l) => /cuda|cublas/.test(l)).join(", ")})`);
   }

@@ -154,7 +154,7 @@ export class TranscriptionService {
         if (error instanceof AbortError && timer.signal.aborted && !signal.aborted) {
           this.metrics.aborted.inc({ reason: "timeout" });
           this.metrics.inferences.inc({ kind, outcome: "aborted" });
-          const limit = Number((limitMs / 1000).toFixed(1));
+          const limit = Number((limitMs / 1000).toFixed(3));
           throw new HttpError(504, `The transcription took longer than its ${limit} s limit for ${audio.durationMs / 1000} s of audio`, { code: "timeout", cause: error });
         }
         if (error instanceof AbortError && signal.aborted) {

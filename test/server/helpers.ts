@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { ModelManager } from "../../lib/backends/index.js";
 import { loadSettings } from "../../lib/config.js";
 import type { Settings } from "../../lib/config.js";
+import { ffmpegAvailable } from "../../lib/audio/ffmpeg.js";
 import { float32ToPcm16 } from "../../lib/audio/pcm.js";
 import { buildApp } from "../../lib/server/app.js";
 import type { BuildAppOptions } from "../../lib/server/app.js";
@@ -25,6 +26,15 @@ export function rawPcm(seconds = MIN_AUDIO_SECONDS): Buffer {
 export const SCRIPT_SENTENCES = SCRIPT.segments.map((s) => ({ text: s.text.trim(), start: s.start, end: s.end }));
 /** The whole transcript as TingWu and OpenAI give it (trimmed). */
 export const SCRIPT_TEXT = SCRIPT.text.trim();
+
+/**
+ * What a server answers for bytes that are not a WAV file. With ffmpeg installed it tries them and
+ * fails with a 400; without ffmpeg (a fresh machine) it can't decode anything but WAV: a 415. Both
+ * are defined outcomes, so the tests hold either way (CI installs ffmpeg and takes the first).
+ */
+export const NOT_WAV = (await ffmpegAvailable())
+  ? { status: 400, code: "invalid_audio", detail: /^Could not decode the audio file: / }
+  : { status: 415, code: "unsupported_format", detail: /^This server can only decode WAV files: ffmpeg is not installed \(set FFMPEG_PATH\)/ };
 
 export interface TestServer {
   app: FastifyInstance;

@@ -1,7 +1,7 @@
 // TingWu's routes over a real socket, with the scripted model: exact response bodies.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VERSION } from "../../lib/server/app.js";
-import { form, postForm, SCRIPT, SCRIPT_SENTENCES, SCRIPT_TEXT, startTestServer, wavFile } from "./helpers.js";
+import { form, NOT_WAV, postForm, SCRIPT, SCRIPT_SENTENCES, SCRIPT_TEXT, startTestServer, wavFile } from "./helpers.js";
 import type { TestServer } from "./helpers.js";
 
 const TRANSCRIPTION = {
@@ -109,13 +109,13 @@ describe("TingWu routes", () => {
   });
 
   it.each([
-    ["random bytes", Buffer.from("definitely not audio, just some text pretending to be a file")],
-    ["a truncated WAV header", wavFile().subarray(0, 30)],
-    ["a WAV without samples", wavFile().subarray(0, 44)],
-    ["an empty file", Buffer.alloc(0)],
-  ])("an undecodable upload (%s) is a 400, not a 500", async (_what, bytes) => {
+    ["random bytes", Buffer.from("definitely not audio, just some text pretending to be a file"), NOT_WAV.status],
+    ["a truncated WAV header", wavFile().subarray(0, 30), 400],
+    ["a WAV without samples", wavFile().subarray(0, 44), 400],
+    ["an empty file", Buffer.alloc(0), 400],
+  ])("an undecodable upload (%s) is a 4xx (400, or 415 for non-WAV without ffmpeg), not a 500", async (_what, bytes, status) => {
     const res = await postForm(`${server.base}/api/v1/transcribe`, form({ file: bytes }));
-    expect(res.status).toBe(400);
+    expect(res.status).toBe(status);
     const body = (await res.json()) as { detail: string };
     expect(Object.keys(body)).toEqual(["detail"]);
     expect(body.detail).toMatch(/decode|empty|audio/i);
@@ -134,7 +134,7 @@ describe("TingWu routes", () => {
     );
     expect(res.status).toBe(200);
     const body = (await res.json()) as { results: { error?: string }[] };
-    expect(body.results[1]?.error).toMatch(/^Could not decode the audio file: /);
+    expect(body.results[1]?.error).toMatch(NOT_WAV.detail);
     expect(body).toEqual({
       code: 1,
       total: 3,
