@@ -7,6 +7,8 @@ import { LANGUAGES } from "./languages.js";
 
 /** Largest thread count accepted (ggml's own limit is 512). */
 export const MAX_THREADS = 512;
+/** whisper.cpp v1.9.1 runs at most 8 decoders (WHISPER_MAX_DECODERS): beamSize and bestOf <= 8. */
+export const MAX_DECODERS = 8;
 
 export function defaultThreads(): number {
   return typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
@@ -31,8 +33,8 @@ export const transcribeOptionsSchema = z.strictObject({
   threads: int(1, MAX_THREADS).optional(),
   temperature: num(0, 1).optional(),
   temperatureIncrement: num(0, 1).optional(),
-  beamSize: int(1, 16).optional(),
-  bestOf: int(1, 16).optional(),
+  beamSize: int(1, MAX_DECODERS).optional(),
+  bestOf: int(1, MAX_DECODERS).optional(),
   noTimestamps: z.boolean().optional(),
   tokenTimestamps: z.boolean().optional(),
   includeTokens: z.boolean().optional(),

@@ -102,9 +102,9 @@ export interface TranscribeOptions {
   temperature?: number;
   /** Temperature added on each fallback when a window fails the entropy/logprob checks; 0 disables fallback. Default `0.2`. */
   temperatureIncrement?: number;
-  /** Beam width; 1 means greedy decoding (whisper.cpp's library default, fastest). Default `1`. */
+  /** Beam width, 1 to 8 (whisper.cpp's decoder limit); 1 means greedy decoding (whisper.cpp's library default, fastest). Default `1`. */
   beamSize?: number;
-  /** Candidates sampled at temperatures above 0 (greedy fallback). Default `5`. */
+  /** Candidates sampled at temperatures above 0 (greedy fallback), 1 to 8. Default `5`. */
   bestOf?: number;
   /** Don't predict timestamps (one segment per 30 s window). Default `false`. */
   noTimestamps?: boolean;

@@ -2,7 +2,7 @@
 // `backend` changes anything here (whisper decoding options); the other sections belong to
 // TingWu's pipeline stages this service doesn't have, and are accepted and ignored.
 import { z } from "zod";
-import { normalizeLanguage } from "../options.js";
+import { MAX_DECODERS, normalizeLanguage } from "../options.js";
 import type { WhisperCallOptions } from "../backends/whisper.js";
 
 export const ASR_OPTION_SECTIONS = ["preprocess", "chunking", "backend", "postprocess", "speaker", "debug"] as const;
@@ -14,8 +14,8 @@ const backendSection = z.looseObject({
   language: z.string().optional(),
   task: z.enum(["transcribe", "translate"]).optional(),
   temperature: z.number().min(0).max(1).optional(),
-  beam_size: z.number().int().min(1).max(16).optional(),
-  best_of: z.number().int().min(1).max(16).optional(),
+  beam_size: z.number().int().min(1).max(MAX_DECODERS).optional(),
+  best_of: z.number().int().min(1).max(MAX_DECODERS).optional(),
   initial_prompt: z.string().optional(),
   condition_on_previous_text: z.boolean().optional(),
   no_speech_threshold: z.number().min(0).max(1).optional(),

@@ -65,8 +65,12 @@ describe("scripted transcription", () => {
   it("accepts an initial prompt, beam search and translate without changing the script", async () => {
     const prompted = await model.transcribe(audio, { initialPrompt: "Alpha, Beta, 测试", language: "en" });
     expect(plain(prompted.segments)).toEqual(expectedSegments);
-    const beam = await model.transcribe(audio, { beamSize: 5, language: "en" });
-    expect(plain(beam.segments)).toEqual(expectedSegments);
+    for (const beamSize of [5, 8]) {
+      const beam = await model.transcribe(audio, { beamSize, language: "en" });
+      expect(plain(beam.segments)).toEqual(expectedSegments);
+    }
+    const sampled = await model.transcribe(audio, { temperature: 0.5, bestOf: 8, language: "en" });
+    expect(sampled.text).toBe(SCRIPT.text);
     const translated = await model.transcribe(audio, { translate: true, language: "en" });
     expect(translated.text).toBe(SCRIPT.text);
   });
@@ -304,6 +308,9 @@ describe("bad options and bad audio", () => {
     ["threads as a string", { threads: "2" }, TypeError, /number for threads/],
     ["unknown language", { language: "xx" }, RangeError, /for language but received "xx"/],
     ["beamSize 0", { beamSize: 0 }, RangeError, /beamSize/],
+    // whisper.cpp runs at most 8 decoders; 9 used to pass validation and fail inside whisper_full.
+    ["beamSize 9", { beamSize: 9 }, RangeError, /between 1 and 8 for beamSize but received 9/],
+    ["bestOf 9", { bestOf: 9 }, RangeError, /between 1 and 8 for bestOf but received 9/],
     ["temperature 3", { temperature: 3 }, RangeError, /temperature/],
     ["a misspelt option", { thread: 2 }, TypeError, /Unknown option "thread"/],
     ["a non-function onSegment", { onSegment: 5 }, TypeError, /function for onSegment/],
