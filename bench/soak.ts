@@ -24,12 +24,21 @@ async function main(): Promise<void> {
   const audio = makeAudio(5);
   let model = await Whisper.load(file, { threads: 2 });
   let bad = 0;
-  // Warm-up: allocator pools, V8 code and whisper.cpp's buffers reach their steady size first.
-  for (let i = 0; i < WARMUP; i++) await model.transcribe(audio, { language: "en" });
+  // Warm-up: allocator pools, V8 code and whisper.cpp's buffers reach their steady size first,
+  // including what a load/dispose cycle leaves behind (glibc keeps freed arenas' top pages mapped
+  // until trimmed): the measured loop below repeats both, so its start must have seen both.
+  for (let i = 1; i <= WARMUP; i++) {
+    await model.transcribe(audio, { language: "en" });
+    if (i % 10 === 0) {
+      await model.dispose();
+      model = await Whisper.load(file, { threads: 2 });
+    }
+  }
   await settle();
   const start = { rss: rssMb(), fds: fds(), handles: handles() };
   const t0 = performance.now();
   const cycleEvery = Math.floor(runs / cycles);
+  const samples: number[] = [];
   for (let i = 1; i <= runs; i++) {
     const result = await model.transcribe(audio, { language: "en", onSegment: () => undefined });
     if (result.text !== SCRIPT.text) bad++;
@@ -38,7 +47,10 @@ async function main(): Promise<void> {
       await model.dispose();
       model = await Whisper.load(file, { threads: 2 });
     }
-    if (i % 100 === 0) process.stderr.write(`[soak] ${i}/${runs} rss ${rssMb().toFixed(1)} MB\n`);
+    if (i % 100 === 0) {
+      samples.push(Number(rssMb().toFixed(1)));
+      process.stderr.write(`[soak] ${i}/${runs} rss ${rssMb().toFixed(1)} MB\n`);
+    }
   }
   await settle();
   const end = { rss: rssMb(), fds: fds(), handles: handles() };
@@ -52,6 +64,7 @@ async function main(): Promise<void> {
     rss_start_mb: Number(start.rss.toFixed(1)),
     rss_end_mb: Number(end.rss.toFixed(1)),
     growth_pct: Number(growth.toFixed(2)),
+    rss_every_100_mb: samples,
     fds_start: start.fds,
     fds_end: end.fds,
     handles_start: start.handles,

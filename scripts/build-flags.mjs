@@ -72,7 +72,8 @@ export function variantConfig(variant, opts = {}) {
     binaryName = `tingwu_whisper_cuda${major}`;
   }
   if (opts.sanitize) {
-    defines.WHISPER_SANITIZE_ADDRESS = "ON";
+    if (opts.sanitize !== "address") throw new RangeError(`Expected "address" for sanitize but received ${JSON.stringify(opts.sanitize)}`);
+    defines.TINGWU_SANITIZE = "address";
     defines.CMAKE_BUILD_TYPE = "RelWithDebInfo";
     dirName += "-asan";
   }
