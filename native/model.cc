@@ -84,10 +84,19 @@ class LoadWorker : public Napi::AsyncWorker {
 
   void OnOK() override {
     Napi::Env env = Env();
-    auto *payload = new LoadedModel(loaded_);
+    AddonData *data = GetAddonData(env);
+    LoadedModel payload = loaded_;
     loaded_.ctx = nullptr;
-    auto external = Napi::External<LoadedModel>::New(env, payload);
-    Napi::Object model = GetAddonData(env)->model_constructor.New({external});
+    data->pending_model = &payload;
+    Napi::Object model;
+    try {
+      model = data->model_constructor.New({});
+    } catch (...) {
+      data->pending_model = nullptr;
+      if (payload.ctx != nullptr) whisper_free(payload.ctx);  // the constructor never took it
+      throw;
+    }
+    data->pending_model = nullptr;
     deferred_.Resolve(model);
   }
 
@@ -150,13 +159,14 @@ Napi::Value WhisperModel::Load(const Napi::CallbackInfo &info) {
 }
 
 WhisperModel::WhisperModel(const Napi::CallbackInfo &info) : Napi::ObjectWrap<WhisperModel>(info), env_(info.Env()) {
-  if (info.Length() != 1 || !info[0].IsExternal()) {
+  AddonData *data = GetAddonData(env_);
+  if (data->pending_model == nullptr) {
     throw Napi::TypeError::New(info.Env(), "WhisperModel cannot be constructed directly: use load()");
   }
-  std::unique_ptr<LoadedModel> payload(info[0].As<Napi::External<LoadedModel>>().Data());
-  loaded_ = *payload;
-  payload->ctx = nullptr;
-  GetAddonData(env_)->models.insert(this);
+  loaded_ = *data->pending_model;
+  data->pending_model->ctx = nullptr;
+  data->pending_model = nullptr;
+  data->models.insert(this);
   Napi::MemoryManagement::AdjustExternalMemory(env_, loaded_.size_bytes);
 }
 
