@@ -106,6 +106,26 @@ export function markdown(results: BenchResults, svgNames: { rtf: string; concurr
       "",
     );
   }
+  const portable = results.cases.filter((c) => c.kind === "portable-vs-native");
+  if (portable.length) {
+    const native = (p: BenchCase) =>
+      results.cases.find((c) => c.kind === "duration" && c.model === p.model && c.audio_s === p.audio_s && c.threads === p.threads && c.flash_attention === p.flash_attention);
+    lines.push(
+      "## Portable prebuild vs this machine's `-march=native` build",
+      "",
+      "The CPU prebuild (`GGML_BACKEND_DL` + `GGML_CPU_ALL_VARIANTS`: the best x86 backend loads at run time) against the native build's case of the same model, audio and settings in this run. Goal: ≤ 1.05.",
+      "",
+      "| model | audio | portable ms | native ms | portable / native | encode ms portable / native |",
+      "|---|---:|---:|---:|---:|---:|",
+      ...portable.map((p) => {
+        const n = native(p);
+        const ratio = n?.wall_ms_median && p.wall_ms_median ? p.wall_ms_median / n.wall_ms_median : Number.NaN;
+        const enc = n?.timings && p.timings ? `${fmt(p.timings.encodeMs, 0)} / ${fmt(n.timings.encodeMs, 0)}` : "–";
+        return `| ${p.model} | ${p.audio_s}s | ${fmt(p.wall_ms_median, 0)} | ${fmt(n?.wall_ms_median ?? null, 0)} | ${Number.isFinite(ratio) ? ratio.toFixed(3) : "–"} | ${enc} |`;
+      }),
+      "",
+    );
+  }
   const http = results.cases.filter((c) => c.kind === "http");
   if (http.length) {
     lines.push(
