@@ -23,16 +23,18 @@ async function main(): Promise<void> {
   const file = await scriptedModelPath({ dims: "mini" });
   const audio = makeAudio(5);
   let model = await Whisper.load(file, { threads: 2 });
+  // A load/dispose cycle: the old model and its states must be freed completely.
+  const reload = async () => {
+    await model.dispose();
+    model = await Whisper.load(file, { threads: 2 });
+  };
   let bad = 0;
   // Warm-up: allocator pools, V8 code and whisper.cpp's buffers reach their steady size first,
   // including what a load/dispose cycle leaves behind (glibc keeps freed arenas' top pages mapped
   // until trimmed): the measured loop below repeats both, so its start must have seen both.
   for (let i = 1; i <= WARMUP; i++) {
     await model.transcribe(audio, { language: "en" });
-    if (i % 10 === 0) {
-      await model.dispose();
-      model = await Whisper.load(file, { threads: 2 });
-    }
+    if (i % 10 === 0) await reload();
   }
   await settle();
   const start = { rss: rssMb(), fds: fds(), handles: handles() };
@@ -42,11 +44,7 @@ async function main(): Promise<void> {
   for (let i = 1; i <= runs; i++) {
     const result = await model.transcribe(audio, { language: "en", onSegment: () => undefined });
     if (result.text !== SCRIPT.text) bad++;
-    if (i % cycleEvery === 0) {
-      // A load/dispose cycle: the old model and its states must be freed completely.
-      await model.dispose();
-      model = await Whisper.load(file, { threads: 2 });
-    }
+    if (i % cycleEvery === 0) await reload();
     if (i % 100 === 0) {
       samples.push(Number(rssMb().toFixed(1)));
       process.stderr.write(`[soak] ${i}/${runs} rss ${rssMb().toFixed(1)} MB\n`);
