@@ -1,7 +1,7 @@
 // Child process of the benchmark: holds one loaded model and runs transcriptions on request
 // (over IPC), so each model's memory is measured on its own and runs can alternate with
 // whisper-cli runs from the parent.
-import { Whisper } from "../lib/index.js";
+import { Whisper, runtimeInfo } from "../lib/index.js";
 import type { TranscribeResult } from "../lib/index.js";
 import { measureLoopGaps } from "../test/helpers/loop.js";
 
@@ -47,7 +47,7 @@ async function handle(msg: WorkerRequest): Promise<unknown> {
       concurrency: msg.concurrency,
       gpu: msg.gpu,
     });
-    return { info: model.info };
+    return { info: model.info, cpuBackend: runtimeInfo().cpuBackend };
   }
   if (msg.cmd === "run") {
     if (!model) throw new Error("no model loaded");

@@ -44,6 +44,8 @@ export interface BenchCase {
   tokens: number;
   segments: number;
   timings?: RunReply["timings"];
+  /** The CPU backend module of a portable build (runtimeInfo().cpuBackend), else absent. */
+  cpu_backend?: string | null;
   cli_encode_ms_median?: number | null;
   throughput_audio_s_per_s?: number | null;
   latency_p50_ms?: number | null;
@@ -152,7 +154,7 @@ async function runCase(spec: CaseSpec, cli: string | undefined): Promise<BenchCa
   const worker = new AddonWorker(spec.binary ? { TINGWU_WHISPER_BINARY: spec.binary } : {});
   const gpu = values.device === "cuda";
   try {
-    await worker.call({ cmd: "load", model: spec.modelFile, threads: spec.threads, flashAttention: spec.flashAttention, concurrency: spec.concurrency, gpu });
+    const loaded = await worker.call<{ cpuBackend: string | null }>({ cmd: "load", model: spec.modelFile, threads: spec.threads, flashAttention: spec.flashAttention, concurrency: spec.concurrency, gpu });
     const options = { language: "en", includeTokens: true };
     const replies: RunReply[] = [];
     const cliRuns: { engineMs: number; encodeMs: number }[] = [];
@@ -199,6 +201,7 @@ async function runCase(spec: CaseSpec, cli: string | undefined): Promise<BenchCa
       tokens: last.tokens,
       segments: last.segments,
       timings: last.timings,
+      ...(loaded.cpuBackend ? { cpu_backend: loaded.cpuBackend } : {}),
       ...(spec.kind === "concurrency"
         ? {
             throughput_audio_s_per_s: round((spec.audio_s * spec.concurrency) / (wallMedian / 1000), 2),
@@ -247,8 +250,10 @@ async function main(): Promise<void> {
     for (const concurrency of [1, 2, 4]) specs.push({ ...base(m), kind: "concurrency", audio_s: 30, concurrency, threads: Math.max(1, Math.floor(cores / Math.min(concurrency, cores))), withCli: false });
     const portable = path.join(ROOT, "build", "portable", "tingwu_whisper.node");
     if (existsSync(portable)) {
-      for (const audio_s of mode === "full" ? durations : [30]) {
-        specs.push({ ...base(m), kind: "portable-vs-native", audio_s, variant: "portable", binary: portable });
+      for (const m2 of models) {
+        for (const audio_s of mode === "full" ? durations : [30]) {
+          specs.push({ ...base(m2), kind: "portable-vs-native", audio_s, variant: "portable", binary: portable });
+        }
       }
     } else {
       notes.push("No portable (runtime CPU dispatch) build in build/portable: portable-vs-native not measured (node scripts/build-native.mjs --variant portable).");

@@ -145,6 +145,12 @@ export interface NativeRuntimeInfo {
   cudaDriverVersion: string | null;
   dynamicBackends: boolean;
   addonPath: string;
+  /**
+   * The CPU backend module in use when backends are loaded at run time (portable builds), e.g.
+   * "libggml-cpu-zen4" (ggml's choice) or "tingwu-cpu-avx512fp16" (AVX512-FP16 arithmetic);
+   * null when the CPU backend is compiled into the addon.
+   */
+  cpuBackend: string | null;
   backends: string[];
   devices: NativeDevice[];
 }

@@ -1,8 +1,15 @@
 #include "runtime.h"
 
 #include <dlfcn.h>
+#include <sys/stat.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <string>
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 
 #include "ggml-backend.h"
 #include "log.h"
@@ -55,18 +62,72 @@ CudaVersions QueryCudaVersions() {
   dlclose(cudart);
   return out;
 }
+#endif
 
 Napi::Value StringOrNull(Napi::Env env, const std::string &value) {
   return value.empty() ? env.Null() : Napi::String::New(env, value);
 }
-#endif
 
-std::string AddonDirectory() {
+std::string AddonPath() {
   Dl_info dl_info;
   if (dladdr(reinterpret_cast<void *>(&LoadBackends), &dl_info) == 0 || dl_info.dli_fname == nullptr) return "";
-  std::string path = dl_info.dli_fname;
+  return dl_info.dli_fname;
+}
+
+std::string AddonDirectory() {
+  std::string path = AddonPath();
+  if (path.empty()) return "";
   size_t slash = path.find_last_of('/');
   return slash == std::string::npos ? std::string(".") : path.substr(0, slash);
+}
+
+#ifdef TINGWU_CPU_FP16_BACKENDS
+// AVX512-FP16 usable: CPUID.(EAX=7,ECX=0):EDX[23], and the OS saves the opmask and ZMM state
+// (XCR0 bits 1, 2, 5, 6, 7). ggml's own feature check doesn't know this instruction set.
+bool CpuHasAvx512Fp16() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (__get_cpuid(1, &a, &b, &c, &d) == 0 || (c & bit_OSXSAVE) == 0) return false;
+  unsigned xcr0_lo = 0, xcr0_hi = 0;
+  __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+  if ((xcr0_lo & 0xE6) != 0xE6) return false;
+  if (__get_cpuid_count(7, 0, &a, &b, &c, &d) == 0) return false;
+  return (d & (1u << 23)) != 0;
+}
+
+bool Fp16BackendsDisabled() {
+  const char *value = std::getenv("TINGWU_CPU_FP16");
+  if (value == nullptr) return false;
+  return std::strcmp(value, "0") == 0 || strcasecmp(value, "off") == 0 || strcasecmp(value, "false") == 0 ||
+         strcasecmp(value, "no") == 0;
+}
+
+// Loads the AVX512-FP16 CPU backend that fits this CPU (the AMX one first; ggml's check in each
+// refuses a CPU without its other features). False when none applies, so ggml picks as usual.
+bool LoadFp16CpuBackend(const std::string &dir) {
+  if (dir.empty() || Fp16BackendsDisabled() || !CpuHasAvx512Fp16()) return false;
+  for (const char *name : {"tingwu-cpu-sapphirerapids-fp16.so", "tingwu-cpu-avx512fp16.so"}) {
+    std::string path = dir + "/" + name;
+    struct stat st;
+    if (stat(path.c_str(), &st) == 0 && ggml_backend_load(path.c_str()) != nullptr) return true;
+  }
+  return false;
+}
+#endif
+
+// The file the CPU backend was loaded from (its basename without extension), or "" when the CPU
+// backend is linked into the addon.
+std::string CpuBackendName() {
+  ggml_backend_reg_t reg = ggml_backend_reg_by_name("CPU");
+  if (reg == nullptr) return "";
+  void *fn = ggml_backend_reg_get_proc_address(reg, "ggml_backend_get_features");
+  Dl_info dl_info;
+  if (fn == nullptr || dladdr(fn, &dl_info) == 0 || dl_info.dli_fname == nullptr) return "";
+  std::string path = dl_info.dli_fname;
+  if (path == AddonPath()) return "";
+  size_t slash = path.find_last_of('/');
+  std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  size_t dot = base.find(".so");
+  return dot == std::string::npos ? base : base.substr(0, dot);
 }
 
 }  // namespace
@@ -78,6 +139,14 @@ void LoadBackends() {
   loaded = true;
   LogCapture quiet;  // probing prints a line per candidate library
   std::string dir = AddonDirectory();
+#ifdef TINGWU_CPU_FP16_BACKENDS
+  // The portable build ships CPU backends only, so with the FP16 one loaded nothing else is
+  // looked for, except an out-of-tree backend named by GGML_BACKEND_PATH, as ggml does.
+  if (LoadFp16CpuBackend(dir)) {
+    if (const char *extra = std::getenv("GGML_BACKEND_PATH")) ggml_backend_load(extra);
+    return;
+  }
+#endif
   ggml_backend_load_all_from_path(dir.empty() ? nullptr : dir.c_str());
 #endif
 }
@@ -107,6 +176,8 @@ Napi::Value RuntimeInfo(const Napi::CallbackInfo &info) {
   out.Set("dynamicBackends", Napi::Boolean::New(env, false));
 #endif
   out.Set("addonPath", AddonDirectory());
+  std::string cpu_backend = CpuBackendName();
+  out.Set("cpuBackend", StringOrNull(env, cpu_backend));
 
   Napi::Array backends = Napi::Array::New(env);
   for (size_t i = 0; i < ggml_backend_reg_count(); ++i) {

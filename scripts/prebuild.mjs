@@ -2,8 +2,9 @@
 // Release step: builds the prebuilt binaries that `npm pack` ships, in prebuildify's layout, which
 // node-gyp-build (and lib/native.ts) resolve:
 //   prebuilds/linux-x64/node.napi.glibc.node          CPU: the `portable` variant, with the
-//   prebuilds/linux-x64/lib*.so*                        ggml/whisper libraries and the
+//   prebuilds/linux-x64/lib*.so*                        ggml/whisper libraries, the
 //                                                       libggml-cpu-<arch>.so variants it dlopens
+//                                                       and tingwu-cpu-*fp16.so (AVX512-FP16)
 //   prebuilds/linux-x64/cuda<major>/node.napi.glibc.node  CUDA (ggml linked in; needs the CUDA
 //                                                       runtime and cuBLAS of that major at run time)
 // prebuildify itself can't be used: it copies the .node alone, and the portable build needs the
@@ -48,7 +49,7 @@ function verify(expected, resolveDir) {
     const file = require("node-gyp-build").resolve(process.argv[1]);
     if (file !== process.argv[2]) throw new Error("node-gyp-build chose " + file);
     const info = require(file).runtimeInfo();
-    console.log(JSON.stringify({ file, variant: info.variant, cudaCompiled: info.cudaCompiled, backends: info.backends }));`;
+    console.log(JSON.stringify({ file, variant: info.variant, cudaCompiled: info.cudaCompiled, backends: info.backends, cpuBackend: info.cpuBackend }));`;
   run(process.execPath, ["-e", script, resolveDir, expected], { ...process.env, PREBUILDS_ONLY: "1" });
 }
 
@@ -61,8 +62,9 @@ if (both || values.cpu) {
     if (f.endsWith(".node") || f.includes(".so")) fs.rmSync(path.join(tupleDir, f));
   }
   // npm pack drops symlinks: ship each library under the name the loader asks for (its soname,
-  // from DT_NEEDED) as a plain file, plus the CPU backend variants ggml finds by name (libggml-cpu-*.so).
-  const wanted = new Set(fs.readdirSync(config.outDir).filter((f) => /^libggml-cpu.*\.so$/.test(f)));
+  // from DT_NEEDED) as a plain file, plus the CPU backend variants ggml finds by name (libggml-cpu-*.so)
+  // and the AVX512-FP16 ones the addon loads itself (tingwu-cpu-*.so, see CMakeLists.txt).
+  const wanted = new Set(fs.readdirSync(config.outDir).filter((f) => /^(libggml-cpu|tingwu-cpu)-.*\.so$/.test(f)));
   const queue = [addon];
   while (queue.length > 0) {
     for (const lib of needed(queue.pop())) {

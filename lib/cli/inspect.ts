@@ -45,6 +45,10 @@ export function inspect(args: string[]): number {
     lines.push(`  CUDA driver   ${info.cudaDriverVersion ?? "not found (no NVIDIA driver: CPU only)"}`);
   }
   lines.push(`  dynamic backends ${yes(info.dynamicBackends)}`);
+  if (info.cpuBackend) {
+    const fp16 = info.cpuBackend.includes("fp16") ? " (AVX512-FP16 arithmetic; TINGWU_CPU_FP16=0 turns it off)" : "";
+    lines.push(`  CPU backend   ${info.cpuBackend}${fp16}`);
+  }
   lines.push("", `Backends\n  ${info.backends.join(", ") || "none"}`, "", "Devices");
   for (const d of info.devices) {
     const memory = d.memoryTotal > 0 ? `  ${formatBytes(d.memoryFree)} free of ${formatBytes(d.memoryTotal)}` : "";
