@@ -55,6 +55,10 @@ describe.runIf(ready)("npm pack with prebuilds", () => {
     // ggml's runtime CPU dispatch: one backend per x86 level, loaded by name next to the .node.
     const cpuVariants = files.filter((f) => /^prebuilds\/[^/]+\/libggml-cpu-[a-z0-9_]+\.so$/.test(f));
     expect(cpuVariants.length).toBeGreaterThanOrEqual(4);
+    // The AVX512-FP16 backends the addon loads itself on x86 (CMakeLists.txt, native/runtime.cc).
+    if (process.arch === "x64") {
+      for (const lib of ["tingwu-cpu-avx512fp16.so", "tingwu-cpu-sapphirerapids-fp16.so"]) expect(files).toContain(`prebuilds/${tuple}/${lib}`);
+    }
     const cudaDirs = fs.existsSync(path.join(PACKAGE_ROOT, "prebuilds", tuple))
       ? fs.readdirSync(path.join(PACKAGE_ROOT, "prebuilds", tuple)).filter((d) => /^cuda\d+$/.test(d))
       : [];
@@ -101,14 +105,16 @@ describe.runIf(ready)("npm pack with prebuilds", () => {
        const result = await model.transcribe(samples);
        await model.dispose();
        const info = runtimeInfo();
-       console.log(JSON.stringify({ text: result.text, binary: info.binary, variant: info.variant, backends: info.backends, systemInfo: info.systemInfo }));`,
+       console.log(JSON.stringify({ text: result.text, binary: info.binary, variant: info.variant, backends: info.backends, cpuBackend: info.cpuBackend, systemInfo: info.systemInfo }));`,
     );
     const run = spawnSync("node", ["smoke.js", model, audio], { cwd: project, env, encoding: "utf8", timeout: 120_000 });
     expect(run.status, run.stderr).toBe(0);
-    const out = JSON.parse(run.stdout.trim().split("\n").at(-1)!) as { text: string; binary: string; variant: string; backends: string[]; systemInfo: string };
+    const out = JSON.parse(run.stdout.trim().split("\n").at(-1)!) as { text: string; binary: string; variant: string; backends: string[]; cpuBackend: string | null; systemInfo: string };
     expect(out.text).toBe(SCRIPT.text);
     expect(out.binary).toBe(path.join(fs.realpathSync(project), "node_modules", "tingwu-whisper", "prebuilds", tuple, "node.napi.glibc.node"));
     expect(out.variant).toBe("portable");
     expect(out.backends).toContain("CPU");
+    // A backend module from the installed package's folder: ggml's variant, or ours on AVX512-FP16.
+    expect(out.cpuBackend).toMatch(/^(libggml-cpu-[a-z0-9_]+|tingwu-cpu-[a-z0-9-]+fp16)$/);
   }, 600_000);
 });
