@@ -75,6 +75,14 @@ const { values } = parseArgs({
 const mode = values.quick ? "quick" : values.full ? "full" : "default";
 const runs = values.runs ? Number(values.runs) : mode === "quick" ? 3 : 5;
 const warmup = 1;
+// The addon side of "addon vs whisper-cli" is the build made with whisper-cli's flags
+// (build/Release, -march=native), not whichever binary the loader prefers (a CPU prebuild comes
+// first there). TINGWU_WHISPER_BINARY or TINGWU_WHISPER_VARIANT set by the caller still win.
+const NATIVE_BUILD = path.join(ROOT, "build", "Release", "tingwu_whisper.node");
+if (values.device !== "cuda" && !process.env.TINGWU_WHISPER_BINARY && !process.env.TINGWU_WHISPER_VARIANT && existsSync(NATIVE_BUILD)) {
+  process.env.TINGWU_WHISPER_BINARY = NATIVE_BUILD;
+}
+
 const cores = typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
 const notes: string[] = [];
 
@@ -289,6 +297,7 @@ async function main(): Promise<void> {
       node: process.version,
       whisperCppVersion: info.whisperCppVersion,
       variant: info.variant,
+      binary: path.relative(ROOT, info.binary),
       systemInfo: info.systemInfo,
       runs,
       warmup,

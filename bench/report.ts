@@ -73,7 +73,7 @@ export function markdown(results: BenchResults, svgNames: { rtf: string; concurr
   const lines = [
     `# tingwu-whisper benchmark — ${m.date} on ${m.host}`,
     "",
-    `CPU: ${m.cpu} × ${m.cores} cores · ${m.memoryGb} GiB · Node ${m.node} · whisper.cpp ${m.whisperCppVersion} · addon variant \`${m.variant}\` · mode \`${m.mode}\``,
+    `CPU: ${m.cpu} × ${m.cores} cores · ${m.memoryGb} GiB · Node ${m.node} · whisper.cpp ${m.whisperCppVersion} · addon variant \`${m.variant}\`${m.binary ? ` (\`${m.binary}\`)` : ""} · mode \`${m.mode}\``,
     "",
     `Each case: ${m.warmup} warm-up + ${m.runs} measured runs; median (min–max). Addon and whisper-cli runs alternate (A B A B).`,
     "`× rt` = audio seconds per wall second. `overhead` = addon wall / whisper-cli engine time (whisper.cpp's total minus load time, i.e. the same work).",

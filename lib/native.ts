@@ -334,6 +334,12 @@ export function loadNativeFrom(options: ResolveOptions): LoadedBinding {
     }
   };
 
+  // Read by the addon when it loads its CPU backend (native/runtime.cc); a typo must not pass silently.
+  const fp16 = env.TINGWU_CPU_FP16?.trim().toLowerCase();
+  if (fp16 && !["0", "1", "off", "on", "false", "true", "no", "yes"].includes(fp16)) {
+    throw new NativeLoadError(`Expected 0, 1, off, on, false, true, no or yes for TINGWU_CPU_FP16 but received ${JSON.stringify(env.TINGWU_CPU_FP16)}`);
+  }
+
   const explicit = env.TINGWU_WHISPER_BINARY;
   if (explicit) {
     const file = path.resolve(explicit);

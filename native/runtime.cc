@@ -1,6 +1,7 @@
 #include "runtime.h"
 
 #include <dlfcn.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include <cstdlib>

@@ -17,6 +17,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { ROOT, defaultCudaArchitectures, variantConfig } from "./build-flags.mjs";
+import { keepOriginOnly } from "./elf-runpath.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -107,6 +108,10 @@ if (both || values.cuda) {
       console.error(`warning: ${msg}`);
     }
     fs.copyFileSync(path.join(ROOT, "build", dir, `tingwu_whisper_${dir}.node`), path.join(target, NODE_NAME));
+    // The build's RUNPATH ends with this machine's toolkit folder (handy for running the build in
+    // place); the shipped binary finds the CUDA libraries on the library path of the machine it runs on.
+    const runpath = keepOriginOnly(path.join(target, NODE_NAME));
+    if (runpath.before !== runpath.after) console.error(`CUDA prebuild: RUNPATH ${runpath.before} -> ${runpath.after}`);
     console.error(`CUDA prebuild: ${path.relative(ROOT, target)}/${NODE_NAME} (needs ${needed(path.join(target, NODE_NAME)).filter((l) => /cuda|cublas/.test(l)).join(", ")})`);
   }
 }

@@ -47,6 +47,10 @@ describe.runIf(binary)(`CUDA binary ${binary ? path.relative(PACKAGE_ROOT, binar
     const dynamic = spawnSync("readelf", ["-d", file], { encoding: "utf8" }).stdout;
     expect(dynamic).toContain(`[libcudart.so.${major}]`);
     expect(dynamic).not.toContain("[libcuda.so.1]");
+    // A shipped binary searches no folder of the machine it was built on (scripts/prebuild.mjs).
+    if (file.includes(`${path.sep}prebuilds${path.sep}`)) {
+      expect(/\((?:RUNPATH|RPATH)\)\s+Library r(?:un)?path: \[([^\]]*)\]/.exec(dynamic)?.[1]).toBe("$ORIGIN");
+    }
   });
 
   it("is what TINGWU_WHISPER_VARIANT=cuda loads, and reports what it was built with", () => {

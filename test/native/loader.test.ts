@@ -60,6 +60,12 @@ describe("errors", () => {
     );
   });
 
+  it("rejects an unknown TINGWU_CPU_FP16 by name", () => {
+    expect(() => loadNativeFrom({ root: makeRoot({}), env: { TINGWU_CPU_FP16: "fast" }, probe: noProbe })).toThrow(
+      /Expected 0, 1, off, on, false, true, no or yes for TINGWU_CPU_FP16 but received "fast"/,
+    );
+  });
+
   it("names the file TINGWU_WHISPER_BINARY points at when it does not load", () => {
     const missing = path.join(tmp, "nope", "x.node");
     expect(() => loadNativeFrom({ root: makeRoot({}), env: { TINGWU_WHISPER_BINARY: missing } })).toThrow(missing);
