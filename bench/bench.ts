@@ -1,4 +1,5 @@
 // npm run bench [-- --quick | --full] [--model file.bin] [--runs N] [--device cpu|cuda]
+//                [--http-only | --portable-only]  (measure just that section again into latest.json)
 // Measures tingwu-whisper side by side with whisper-cli built from the same whisper.cpp source
 // and flags. It reports; it never fails on speed.
 import { fork, spawnSync } from "node:child_process";
@@ -53,6 +54,12 @@ export interface BenchCase {
   mb_per_extra_state?: number | null;
   direct_wall_ms_median?: number | null;
   http_overhead_ms?: number | null;
+  /** portable-vs-native: the native build, run alternately with the portable one in the same loop. */
+  native_wall_ms_median?: number | null;
+  native_encode_ms_median?: number | null;
+  /** Median of the per-round ratios portable wall / native wall. */
+  portable_vs_native?: number | null;
+  portable_vs_native_pairs?: number[];
 }
 
 export interface BenchResults {
@@ -70,6 +77,7 @@ const { values } = parseArgs({
     device: { type: "string", default: "cpu" },
     "no-cli": { type: "boolean", default: false },
     "http-only": { type: "boolean", default: false },
+    "portable-only": { type: "boolean", default: false },
   },
 });
 const mode = values.quick ? "quick" : values.full ? "full" : "default";
@@ -154,28 +162,45 @@ interface CaseSpec {
   flashAttention: boolean;
   variant?: string;
   binary?: string;
+  /** A second addon binary run alternately with `binary` in each round (portable-vs-native). */
+  compareBinary?: string;
   withCli: boolean;
 }
 
 async function runCase(spec: CaseSpec, cli: string | undefined): Promise<BenchCase> {
   const wav = await audioFile(spec.audio_s);
   const worker = new AddonWorker(spec.binary ? { TINGWU_WHISPER_BINARY: spec.binary } : {});
+  const compare = spec.compareBinary ? new AddonWorker({ TINGWU_WHISPER_BINARY: spec.compareBinary }) : undefined;
   const gpu = values.device === "cuda";
   try {
-    const loaded = await worker.call<{ cpuBackend: string | null }>({ cmd: "load", model: spec.modelFile, threads: spec.threads, flashAttention: spec.flashAttention, concurrency: spec.concurrency, gpu });
+    const load = { cmd: "load", model: spec.modelFile, threads: spec.threads, flashAttention: spec.flashAttention, concurrency: spec.concurrency, gpu };
+    const loaded = await worker.call<{ cpuBackend: string | null }>(load);
+    if (compare) await compare.call(load);
     const options = { language: "en", includeTokens: true };
     const replies: RunReply[] = [];
     const cliRuns: { engineMs: number; encodeMs: number }[] = [];
     const pairs: number[] = [];
+    const compareReplies: RunReply[] = [];
+    const comparePairs: number[] = [];
     const useCli = spec.withCli && cli !== undefined;
     for (let i = 0; i < warmup + runs; i++) {
       // A B A B: drift in machine load hits both sides alike.
-      const reply = await worker.call<RunReply>({ cmd: "run", audio: wav, parallel: spec.concurrency, options });
+      // With a second binary the two swap places every round (A B, B A, ...), so neither always
+      // runs first after whisper-cli.
+      const run = { cmd: "run", audio: wav, parallel: spec.concurrency, options };
+      const compareFirst = compare !== undefined && i % 2 === 1;
+      const early = compareFirst ? await compare.call<RunReply>(run) : undefined;
+      const reply = await worker.call<RunReply>(run);
+      const compareReply = compareFirst ? early : compare ? await compare.call<RunReply>(run) : undefined;
       const cliRun = useCli
         ? await runCli(cli!, spec.modelFile, wav, { threads: spec.threads, flashAttention: spec.flashAttention, language: "en", gpu })
         : undefined;
       if (i < warmup) continue;
       replies.push(reply);
+      if (compareReply) {
+        compareReplies.push(compareReply);
+        comparePairs.push(reply.wallMs / compareReply.wallMs);
+      }
       if (cliRun) {
         cliRuns.push(cliRun);
         pairs.push(reply.wallMs / cliRun.engineMs);
@@ -210,6 +235,14 @@ async function runCase(spec: CaseSpec, cli: string | undefined): Promise<BenchCa
       segments: last.segments,
       timings: last.timings,
       ...(loaded.cpuBackend ? { cpu_backend: loaded.cpuBackend } : {}),
+      ...(compareReplies.length
+        ? {
+            native_wall_ms_median: round(median(compareReplies.map((r) => r.wallMs))),
+            native_encode_ms_median: round(median(compareReplies.map((r) => r.timings?.encodeMs ?? Number.NaN))),
+            portable_vs_native: round(median(comparePairs), 3),
+            portable_vs_native_pairs: comparePairs.map((p) => round(p, 3) ?? 0),
+          }
+        : {}),
       ...(spec.kind === "concurrency"
         ? {
             throughput_audio_s_per_s: round((spec.audio_s * spec.concurrency) / (wallMedian / 1000), 2),
@@ -221,10 +254,37 @@ async function runCase(spec: CaseSpec, cli: string | undefined): Promise<BenchCa
     };
   } finally {
     await worker.close();
+    await compare?.close();
   }
 }
 
 // ---- the plan ---------------------------------------------------------------------------------------
+
+const PORTABLE_BUILD = path.join(ROOT, "build", "portable", "tingwu_whisper.node");
+
+/** The portable build against the native one (run alternately in each round), per model and duration. */
+function portableSpecs(models: { name: string; file: string }[], durations: number[]): CaseSpec[] {
+  if (!existsSync(PORTABLE_BUILD)) {
+    notes.push("No portable (runtime CPU dispatch) build in build/portable: portable-vs-native not measured (node scripts/build-native.mjs --variant portable).");
+    return [];
+  }
+  const compareBinary = existsSync(NATIVE_BUILD) ? NATIVE_BUILD : undefined;
+  return models.flatMap((m) =>
+    durations.map((audio_s): CaseSpec => ({
+      kind: "portable-vs-native",
+      modelName: m.name,
+      modelFile: m.file,
+      audio_s,
+      threads: cores,
+      concurrency: 1,
+      flashAttention: true,
+      withCli: true,
+      variant: "portable",
+      binary: PORTABLE_BUILD,
+      compareBinary,
+    })),
+  );
+}
 
 async function main(): Promise<void> {
   await fs.mkdir(TMP, { recursive: true });
@@ -256,16 +316,7 @@ async function main(): Promise<void> {
     specs.push({ ...base(m), kind: "flash-attention", audio_s: 30, flashAttention: false });
     for (const threads of [...new Set([1, 2, cores])].filter((t) => t !== cores)) specs.push({ ...base(m), kind: "threads", audio_s: 30, threads });
     for (const concurrency of [1, 2, 4]) specs.push({ ...base(m), kind: "concurrency", audio_s: 30, concurrency, threads: Math.max(1, Math.floor(cores / Math.min(concurrency, cores))), withCli: false });
-    const portable = path.join(ROOT, "build", "portable", "tingwu_whisper.node");
-    if (existsSync(portable)) {
-      for (const m2 of models) {
-        for (const audio_s of mode === "full" ? durations : [30]) {
-          specs.push({ ...base(m2), kind: "portable-vs-native", audio_s, variant: "portable", binary: portable });
-        }
-      }
-    } else {
-      notes.push("No portable (runtime CPU dispatch) build in build/portable: portable-vs-native not measured (node scripts/build-native.mjs --variant portable).");
-    }
+    specs.push(...portableSpecs(models, mode === "full" ? durations : [30]));
     if (mode === "full") {
       for (const m2 of models) for (const audio_s of durations) specs.push({ ...base(m2), kind: "flash-attention", audio_s, flashAttention: false });
     }
@@ -320,6 +371,29 @@ async function writeOutputs(results: BenchResults): Promise<void> {
   console.log(`\nwrote bench/results/${stem}.json, bench/results/latest.json and bench/results/latest.md`);
 }
 
+/** --portable-only: measures the portable-vs-native cases again (e.g. with more --runs) into the last results. */
+async function portableOnly(): Promise<void> {
+  await fs.mkdir(TMP, { recursive: true });
+  const results = JSON.parse(await fs.readFile(path.join(RESULTS, "latest.json"), "utf8")) as BenchResults;
+  const cli = values["no-cli"] ? undefined : whisperCli();
+  const models = [
+    { name: "tiny (scripted)", file: await scriptedModelPath({ dims: "tiny" }) },
+    { name: "base (scripted)", file: await scriptedModelPath({ dims: "base" }) },
+  ];
+  const cases: BenchCase[] = [];
+  for (const spec of portableSpecs(models, [30])) {
+    process.stderr.write(`[bench] ${spec.kind} ${spec.modelName} ${spec.audio_s}s (${runs} runs)\n`);
+    cases.push(await runCase(spec, cli));
+  }
+  if (cases.length === 0) throw new Error(notes.join(" "));
+  results.cases = [...results.cases.filter((c) => c.kind !== "portable-vs-native"), ...cases];
+  results.notes = [
+    ...results.notes.filter((n) => !n.startsWith("portable-vs-native measured again")),
+    `portable-vs-native measured again on ${new Date().toISOString().slice(0, 10)} with --portable-only (1 warm-up + ${runs} runs); the other cases are from the run above.`,
+  ];
+  await writeOutputs(results);
+}
+
 /** --http-only: adds the HTTP case to the last results (bench/results/latest.json). */
 async function httpOnly(): Promise<void> {
   const results = JSON.parse(await fs.readFile(path.join(RESULTS, "latest.json"), "utf8")) as BenchResults;
@@ -371,7 +445,7 @@ function printTable(results: BenchResults): void {
   for (const n of results.notes) console.log(`note: ${n}`);
 }
 
-(values["http-only"] ? httpOnly() : main()).catch((error) => {
+(values["http-only"] ? httpOnly() : values["portable-only"] ? portableOnly() : main()).catch((error) => {
   console.error(error);
   process.exit(1);
 });

@@ -108,20 +108,24 @@ export function markdown(results: BenchResults, svgNames: { rtf: string; concurr
   }
   const portable = results.cases.filter((c) => c.kind === "portable-vs-native");
   if (portable.length) {
-    const native = (p: BenchCase) =>
+    // Older results (and runs without build/Release) have no paired native runs: fall back to the
+    // native build's duration case of this run.
+    const unpaired = (p: BenchCase) =>
       results.cases.find((c) => c.kind === "duration" && c.model === p.model && c.audio_s === p.audio_s && c.threads === p.threads && c.flash_attention === p.flash_attention);
     lines.push(
       "## Portable prebuild vs this machine's `-march=native` build",
       "",
-      "The CPU prebuild (`GGML_BACKEND_DL` + `GGML_CPU_ALL_VARIANTS`, plus the AVX512-FP16 backends: the best x86 backend loads at run time) against the native build's case of the same model, audio and settings in this run, and against whisper-cli (`-march=native`) run alternately with it. Goal: ≤ 1.05.",
+      "The CPU prebuild (`GGML_BACKEND_DL` + `GGML_CPU_ALL_VARIANTS`, plus the AVX512-FP16 backends: the best x86 backend loads at run time) and the native build (`build/Release`), each in its own process, run alternately in one loop (A B, then B A, and so on), and whisper-cli (`-march=native`) after each. Ratios are medians of the per-round ratios. Goal: portable / native ≤ 1.05.",
       "",
-      "| model | audio | CPU backend | portable ms | native ms | portable / native | portable / whisper-cli (paired) | encode ms portable / native |",
+      "| model | audio | CPU backend | portable ms | native ms | portable / native (paired) | portable / whisper-cli (paired) | encode ms portable / native |",
       "|---|---:|---|---:|---:|---:|---:|---:|",
       ...portable.map((p) => {
-        const n = native(p);
-        const ratio = n?.wall_ms_median && p.wall_ms_median ? p.wall_ms_median / n.wall_ms_median : Number.NaN;
-        const enc = n?.timings && p.timings ? `${fmt(p.timings.encodeMs, 0)} / ${fmt(n.timings.encodeMs, 0)}` : "–";
-        return `| ${p.model} | ${p.audio_s}s | ${p.cpu_backend ?? "–"} | ${fmt(p.wall_ms_median, 0)} | ${fmt(n?.wall_ms_median ?? null, 0)} | ${Number.isFinite(ratio) ? ratio.toFixed(3) : "–"} | ${fmt(p.overhead_vs_cli, 3)} | ${enc} |`;
+        const n = unpaired(p);
+        const nativeMs = p.native_wall_ms_median ?? n?.wall_ms_median ?? null;
+        const ratio = p.portable_vs_native ?? (nativeMs && p.wall_ms_median ? p.wall_ms_median / nativeMs : null);
+        const paired = p.portable_vs_native !== undefined && p.portable_vs_native !== null;
+        const nativeEncode = p.native_encode_ms_median ?? n?.timings?.encodeMs ?? null;
+        return `| ${p.model} | ${p.audio_s}s | ${p.cpu_backend ?? "–"} | ${fmt(p.wall_ms_median, 0)} | ${fmt(nativeMs, 0)} | ${fmt(ratio, 3)}${paired ? "" : " (unpaired)"} | ${fmt(p.overhead_vs_cli, 3)} | ${fmt(p.timings?.encodeMs, 0)} / ${fmt(nativeEncode, 0)} |`;
       }),
       "",
     );

@@ -117,8 +117,13 @@ describe("tingwu-whisper inspect", () => {
   it("shows build, backends, devices and CPU features", async () => {
     const { code, stdout } = await cli(["inspect"]);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^Build\n  whisper\.cpp   \d+\.\d+\.\d+\n  variant       (cpu|cuda)\n/);
+    expect(stdout).toMatch(/^Build\n  whisper\.cpp   \d+\.\d+\.\d+\n  variant       (cpu|portable|cuda)\n/);
     expect(stdout).toMatch(/\nBackends\n  .*CPU/);
+    // The CPU backend module is named exactly when backends are loaded at run time (portable).
+    const info = JSON.parse((await cli(["inspect", "--json"])).stdout) as { cpuBackend: string | null; dynamicBackends: boolean };
+    if (info.cpuBackend) expect(stdout).toContain(`\n  CPU backend   ${info.cpuBackend}`);
+    else expect(stdout).not.toContain("CPU backend");
+    expect(info.cpuBackend !== null).toBe(info.dynamicBackends);
     expect(stdout).toMatch(/\nDevices\n  CPU \(cpu, CPU\): /);
     expect(stdout).toMatch(/\nCPU features\n  enabled   .*\S/);
   });
@@ -127,7 +132,7 @@ describe("tingwu-whisper inspect", () => {
     const { code, stdout } = await cli(["inspect", "--json"]);
     expect(code).toBe(0);
     const info = JSON.parse(stdout) as { variant: string; systemInfo: string; features: { CPU?: Record<string, boolean> }; devices: unknown[] };
-    expect(["cpu", "cuda"]).toContain(info.variant);
+    expect(["cpu", "portable", "cuda"]).toContain(info.variant);
     const cpu = info.features.CPU ?? {};
     expect(Object.keys(cpu).length).toBeGreaterThan(0);
     for (const [flag, on] of Object.entries(cpu)) expect(info.systemInfo).toContain(`${flag} = ${on ? "1" : "0"}`);
