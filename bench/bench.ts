@@ -17,7 +17,7 @@ import type { RunReply } from "./addon-worker.js";
 import { runCli } from "./cli-runner.js";
 import { runHttpCase } from "./http-case.js";
 import { concurrencyChart, markdown, rtfChart } from "./report.js";
-import { median, quantile, round } from "./stats.js";
+import { median, quantile, ratioInterval, round } from "./stats.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const RESULTS = path.join(ROOT, "bench", "results");
@@ -60,6 +60,9 @@ export interface BenchCase {
   /** Median of the per-round ratios portable wall / native wall. */
   portable_vs_native?: number | null;
   portable_vs_native_pairs?: number[];
+  /** Geometric mean of the pairs with its 95 % confidence interval. */
+  portable_vs_native_geomean?: number | null;
+  portable_vs_native_ci95?: [number | null, number | null];
 }
 
 export interface BenchResults {
@@ -184,17 +187,29 @@ async function runCase(spec: CaseSpec, cli: string | undefined): Promise<BenchCa
     const comparePairs: number[] = [];
     const useCli = spec.withCli && cli !== undefined;
     for (let i = 0; i < warmup + runs; i++) {
-      // A B A B: drift in machine load hits both sides alike.
-      // With a second binary the two swap places every round (A B, B A, ...), so neither always
-      // runs first after whisper-cli.
+      // Alternating runs let drift in machine load hit both sides alike, and the sides swap places
+      // every round (A B, then B A) so neither always runs first. With a second binary
+      // (portable-vs-native) the two addons swap the same way.
       const run = { cmd: "run", audio: wav, parallel: spec.concurrency, options };
-      const compareFirst = compare !== undefined && i % 2 === 1;
-      const early = compareFirst ? await compare.call<RunReply>(run) : undefined;
-      const reply = await worker.call<RunReply>(run);
-      const compareReply = compareFirst ? early : compare ? await compare.call<RunReply>(run) : undefined;
-      const cliRun = useCli
-        ? await runCli(cli!, spec.modelFile, wav, { threads: spec.threads, flashAttention: spec.flashAttention, language: "en", gpu })
-        : undefined;
+      const swap = i % 2 === 1;
+      const addons = async (): Promise<[RunReply, RunReply | undefined]> => {
+        if (!compare) return [await worker.call<RunReply>(run), undefined];
+        if (!swap) return [await worker.call<RunReply>(run), await compare.call<RunReply>(run)];
+        const second = await compare.call<RunReply>(run);
+        return [await worker.call<RunReply>(run), second];
+      };
+      const viaCli = () =>
+        useCli ? runCli(cli!, spec.modelFile, wav, { threads: spec.threads, flashAttention: spec.flashAttention, language: "en", gpu }) : Promise.resolve(undefined);
+      let reply: RunReply;
+      let compareReply: RunReply | undefined;
+      let cliRun: Awaited<ReturnType<typeof viaCli>>;
+      if (swap) {
+        cliRun = await viaCli();
+        [reply, compareReply] = await addons();
+      } else {
+        [reply, compareReply] = await addons();
+        cliRun = await viaCli();
+      }
       if (i < warmup) continue;
       replies.push(reply);
       if (compareReply) {
@@ -241,6 +256,10 @@ async function runCase(spec: CaseSpec, cli: string | undefined): Promise<BenchCa
             native_encode_ms_median: round(median(compareReplies.map((r) => r.timings?.encodeMs ?? Number.NaN))),
             portable_vs_native: round(median(comparePairs), 3),
             portable_vs_native_pairs: comparePairs.map((p) => round(p, 3) ?? 0),
+            ...(() => {
+              const ci = ratioInterval(comparePairs);
+              return { portable_vs_native_geomean: round(ci.geomean, 3), portable_vs_native_ci95: [round(ci.lo, 3), round(ci.hi, 3)] as [number | null, number | null] };
+            })(),
           }
         : {}),
       ...(spec.kind === "concurrency"
@@ -400,27 +419,40 @@ async function httpOnly(): Promise<void> {
   results.cases = results.cases.filter((c) => c.kind !== "http");
   const model = { name: "tiny (scripted)", file: await scriptedModelPath({ dims: "tiny" }) };
   results.cases.push(await httpCase(results.cases, model));
+  results.notes = [
+    ...results.notes.filter((n) => !n.startsWith("http measured again")),
+    `http measured again on ${new Date().toISOString().slice(0, 10)} with --http-only (1 warm-up + ${runs} runs); the other cases are from the run above.`,
+  ];
   await writeOutputs(results);
 }
 
 async function httpCase(cases: BenchCase[], model: { name: string; file: string }): Promise<BenchCase> {
-  // Same model, same 30 s audio as the direct case, through the server on 127.0.0.1.
-  const direct = cases.find((c) => c.kind === "duration" && c.model === model.name && c.audio_s === 30);
+  // Same model, same 30 s audio as the direct case, through the server on 127.0.0.1, alternating
+  // with the direct call in a worker (the server and the worker load the same binary).
+  const template = cases.find((c) => c.kind === "duration" && c.model === model.name && c.audio_s === 30);
   process.stderr.write(`[bench] http ${model.name} 30s\n`);
-  const http = await runHttpCase(ROOT, model.file, await audioFile(30), cores, warmup, runs);
-  return {
-    ...(direct as BenchCase),
-    kind: "http",
-    cli_wall_ms_median: null,
-    overhead_vs_cli: null,
-    overhead_pairs: [],
-    wall_ms_median: round(http.medianMs),
-    wall_ms_min: round(Math.min(...http.wallsMs)),
-    wall_ms_max: round(Math.max(...http.wallsMs)),
-    rtf: round(30 / (http.medianMs / 1000), 2),
-    direct_wall_ms_median: direct?.wall_ms_median ?? null,
-    http_overhead_ms: direct?.wall_ms_median ? round(http.medianMs - direct.wall_ms_median) : null,
-  };
+  const wav = await audioFile(30);
+  const worker = new AddonWorker();
+  try {
+    await worker.call({ cmd: "load", model: model.file, threads: cores, flashAttention: true, concurrency: 1, gpu: false });
+    const direct = async () => (await worker.call<RunReply>({ cmd: "run", audio: wav, parallel: 1, options: { language: "en" } })).wallMs;
+    const http = await runHttpCase(ROOT, model.file, wav, cores, warmup, runs, direct);
+    return {
+      ...(template as BenchCase),
+      kind: "http",
+      cli_wall_ms_median: null,
+      overhead_vs_cli: null,
+      overhead_pairs: [],
+      wall_ms_median: round(http.medianMs),
+      wall_ms_min: round(Math.min(...http.wallsMs)),
+      wall_ms_max: round(Math.max(...http.wallsMs)),
+      rtf: round(30 / (http.medianMs / 1000), 2),
+      direct_wall_ms_median: round(median(http.directMs)),
+      http_overhead_ms: round(median(http.overheadMs)),
+    };
+  } finally {
+    await worker.close();
+  }
 }
 
 function printTable(results: BenchResults): void {

@@ -1,5 +1,5 @@
 // The HTTP part of the benchmark: the same audio through `tingwu-whisper serve` on 127.0.0.1
-// (POST /api/v1/transcribe), against the direct addon call measured in the same run.
+// (POST /api/v1/transcribe), against the direct addon call, run alternately with it in one loop.
 import { spawn } from "node:child_process";
 import fs from "node:fs/promises";
 import net from "node:net";
@@ -17,7 +17,24 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function runHttpCase(root: string, modelFile: string, wav: string, threads: number, warmup: number, runs: number): Promise<{ wallsMs: number[]; medianMs: number }> {
+export interface HttpCaseResult {
+  wallsMs: number[];
+  medianMs: number;
+  /** The direct call's wall time in the same rounds, and HTTP minus direct per round. */
+  directMs: number[];
+  overheadMs: number[];
+}
+
+/** `direct` runs the same transcription without HTTP and returns its wall time in ms. */
+export async function runHttpCase(
+  root: string,
+  modelFile: string,
+  wav: string,
+  threads: number,
+  warmup: number,
+  runs: number,
+  direct: () => Promise<number>,
+): Promise<HttpCaseResult> {
   const port = await freePort();
   const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "lib", "cli.ts"), "serve"], {
     env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", WHISPER_MODEL: modelFile, WHISPER_THREADS: String(threads), WHISPER_LANGUAGE: "en", DEVICE: "cpu", LOG_LEVEL: "warn" },
@@ -31,17 +48,33 @@ export async function runHttpCase(root: string, modelFile: string, wav: string, 
       await new Promise((r) => setTimeout(r, 100));
     }
     const bytes = await fs.readFile(wav);
-    const walls: number[] = [];
-    for (let i = 0; i < warmup + runs; i++) {
+    const viaHttp = async (): Promise<number> => {
       const form = new FormData();
       form.append("file", new Blob([bytes], { type: "audio/wav" }), "audio.wav");
       const t0 = performance.now();
       const res = await fetch(`${base}/api/v1/transcribe`, { method: "POST", body: form });
       await res.json();
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      if (i >= warmup) walls.push(performance.now() - t0);
+      return performance.now() - t0;
+    };
+    const walls: number[] = [];
+    const directMs: number[] = [];
+    for (let i = 0; i < warmup + runs; i++) {
+      // A B, then B A: neither side always goes first.
+      let h: number;
+      let d: number;
+      if (i % 2 === 0) {
+        h = await viaHttp();
+        d = await direct();
+      } else {
+        d = await direct();
+        h = await viaHttp();
+      }
+      if (i < warmup) continue;
+      walls.push(h);
+      directMs.push(d);
     }
-    return { wallsMs: walls, medianMs: median(walls) };
+    return { wallsMs: walls, medianMs: median(walls), directMs, overheadMs: walls.map((w, k) => w - directMs[k]!) };
   } finally {
     child.kill("SIGTERM");
     await new Promise((r) => child.once("exit", r));

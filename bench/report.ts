@@ -75,7 +75,7 @@ export function markdown(results: BenchResults, svgNames: { rtf: string; concurr
     "",
     `CPU: ${m.cpu} × ${m.cores} cores · ${m.memoryGb} GiB · Node ${m.node} · whisper.cpp ${m.whisperCppVersion} · addon variant \`${m.variant}\`${m.binary ? ` (\`${m.binary}\`)` : ""} · mode \`${m.mode}\``,
     "",
-    `Each case: ${m.warmup} warm-up + ${m.runs} measured runs; median (min–max). Addon and whisper-cli runs alternate (A B A B).`,
+    `Each case: ${m.warmup} warm-up + ${m.runs} measured runs; median (min–max). Addon and whisper-cli runs alternate and swap places every round (A B, then B A).`,
     "`× rt` = audio seconds per wall second. `overhead` = addon wall / whisper-cli engine time (whisper.cpp's total minus load time, i.e. the same work).",
     "",
     ...results.notes.map((n) => `> ${n}`),
@@ -115,17 +115,19 @@ export function markdown(results: BenchResults, svgNames: { rtf: string; concurr
     lines.push(
       "## Portable prebuild vs this machine's `-march=native` build",
       "",
-      "The CPU prebuild (`GGML_BACKEND_DL` + `GGML_CPU_ALL_VARIANTS`, plus the AVX512-FP16 backends: the best x86 backend loads at run time) and the native build (`build/Release`), each in its own process, run alternately in one loop (A B, then B A, and so on), and whisper-cli (`-march=native`) after each. Ratios are medians of the per-round ratios. Goal: portable / native ≤ 1.05.",
+      "The CPU prebuild (`GGML_BACKEND_DL` + `GGML_CPU_ALL_VARIANTS`, plus the AVX512-FP16 backends: the best x86 backend loads at run time) and the native build (`build/Release`), each in its own process, run alternately in one loop (A B, then B A, and so on), with whisper-cli (`-march=native`) in each round. Ratios are medians of the per-round ratios; the geometric mean comes with its 95 % confidence interval, since single rounds on a shared machine vary by ±15 %. Goal: portable / native ≤ 1.05.",
       "",
-      "| model | audio | CPU backend | portable ms | native ms | portable / native (paired) | portable / whisper-cli (paired) | encode ms portable / native |",
-      "|---|---:|---|---:|---:|---:|---:|---:|",
+      "| model | audio | rounds | CPU backend | portable ms | native ms | portable / native (paired median) | geomean (95 % CI) | portable / whisper-cli (paired) | encode ms portable / native |",
+      "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|",
       ...portable.map((p) => {
         const n = unpaired(p);
         const nativeMs = p.native_wall_ms_median ?? n?.wall_ms_median ?? null;
         const ratio = p.portable_vs_native ?? (nativeMs && p.wall_ms_median ? p.wall_ms_median / nativeMs : null);
         const paired = p.portable_vs_native !== undefined && p.portable_vs_native !== null;
         const nativeEncode = p.native_encode_ms_median ?? n?.timings?.encodeMs ?? null;
-        return `| ${p.model} | ${p.audio_s}s | ${p.cpu_backend ?? "–"} | ${fmt(p.wall_ms_median, 0)} | ${fmt(nativeMs, 0)} | ${fmt(ratio, 3)}${paired ? "" : " (unpaired)"} | ${fmt(p.overhead_vs_cli, 3)} | ${fmt(p.timings?.encodeMs, 0)} / ${fmt(nativeEncode, 0)} |`;
+        const ci = p.portable_vs_native_ci95;
+        const geo = p.portable_vs_native_geomean ? `${fmt(p.portable_vs_native_geomean, 3)} (${fmt(ci?.[0], 3)}–${fmt(ci?.[1], 3)})` : "–";
+        return `| ${p.model} | ${p.audio_s}s | ${p.runs} | ${p.cpu_backend ?? "–"} | ${fmt(p.wall_ms_median, 0)} | ${fmt(nativeMs, 0)} | ${fmt(ratio, 3)}${paired ? "" : " (unpaired)"} | ${geo} | ${fmt(p.overhead_vs_cli, 3)} | ${fmt(p.timings?.encodeMs, 0)} / ${fmt(nativeEncode, 0)} |`;
       }),
       "",
     );
@@ -134,6 +136,8 @@ export function markdown(results: BenchResults, svgNames: { rtf: string; concurr
   if (http.length) {
     lines.push(
       "## HTTP (POST /api/v1/transcribe on 127.0.0.1)",
+      "",
+      "The server and a direct call in a worker (same binary, model and audio) alternate in one loop (A B, then B A); overhead = median of the per-round differences.",
       "",
       "| model | audio | wall ms | direct ms | overhead per request ms |",
       "|---|---:|---:|---:|---:|",
