@@ -12,18 +12,21 @@ const DT_STRTAB = 5n;
 const DT_RUNPATH = 29n;
 const DT_RPATH = 15n;
 
-/** @param {Buffer} buf @param {bigint} vaddr */
-function fileOffset(buf, vaddr) {
+/** The program headers: type, file offset, address and file size of each segment. @param {Buffer} buf */
+function* segments(buf) {
   const phoff = Number(buf.readBigUInt64LE(0x20));
   const phentsize = buf.readUInt16LE(0x36);
   const phnum = buf.readUInt16LE(0x38);
   for (let i = 0; i < phnum; i++) {
     const ph = phoff + i * phentsize;
-    if (buf.readUInt32LE(ph) !== PT_LOAD) continue;
-    const offset = buf.readBigUInt64LE(ph + 8);
-    const start = buf.readBigUInt64LE(ph + 16);
-    const size = buf.readBigUInt64LE(ph + 32);
-    if (vaddr >= start && vaddr < start + size) return Number(vaddr - start + offset);
+    yield { type: buf.readUInt32LE(ph), offset: buf.readBigUInt64LE(ph + 8), vaddr: buf.readBigUInt64LE(ph + 16), size: buf.readBigUInt64LE(ph + 32) };
+  }
+}
+
+/** @param {Buffer} buf @param {bigint} vaddr */
+function fileOffset(buf, vaddr) {
+  for (const seg of segments(buf)) {
+    if (seg.type === PT_LOAD && vaddr >= seg.vaddr && vaddr < seg.vaddr + seg.size) return Number(vaddr - seg.vaddr + seg.offset);
   }
   throw new RangeError(`address 0x${vaddr.toString(16)} is in no PT_LOAD segment`);
 }
@@ -36,14 +39,10 @@ function fileOffset(buf, vaddr) {
 export function findRunpath(buf) {
   if (buf.length < 0x40 || buf.readUInt32BE(0) !== 0x7f454c46) throw new TypeError("not an ELF file");
   if (buf[4] !== 2 || buf[5] !== 1) throw new TypeError("not a 64-bit little-endian ELF file");
-  const phoff = Number(buf.readBigUInt64LE(0x20));
-  const phentsize = buf.readUInt16LE(0x36);
-  const phnum = buf.readUInt16LE(0x38);
-  for (let i = 0; i < phnum; i++) {
-    const ph = phoff + i * phentsize;
-    if (buf.readUInt32LE(ph) !== PT_DYNAMIC) continue;
-    const dynamic = Number(buf.readBigUInt64LE(ph + 8));
-    const size = Number(buf.readBigUInt64LE(ph + 32));
+  for (const seg of segments(buf)) {
+    if (seg.type !== PT_DYNAMIC) continue;
+    const dynamic = Number(seg.offset);
+    const size = Number(seg.size);
     let strtab;
     let entry;
     for (let at = dynamic; at + 16 <= dynamic + size; at += 16) {

@@ -17,7 +17,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { ROOT, defaultCudaArchitectures, variantConfig } from "./build-flags.mjs";
-import { keepOriginOnly } from "./elf-runpath.mjs";
+import { findRunpath, keepOriginOnly } from "./elf-runpath.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -42,6 +42,13 @@ function needed(file) {
   const out = spawnSync("readelf", ["-d", file], { encoding: "utf8" });
   if (out.status !== 0) throw new Error(`readelf -d ${file} failed: ${out.stderr}`);
   return [...out.stdout.matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]);
+}
+
+/** Cuts a shipped file's RUNPATH, if it has one, to `$ORIGIN` (scripts/elf-runpath.mjs). */
+function originOnly(file) {
+  if (!findRunpath(fs.readFileSync(file))) return;
+  const { before, after } = keepOriginOnly(file);
+  if (before !== after) console.error(`${path.relative(ROOT, file)}: RUNPATH ${before} -> ${after}`);
 }
 
 /** Checks in a child process that node-gyp-build, as the package uses it, resolves and loads `expected`. */
@@ -77,6 +84,8 @@ if (both || values.cpu) {
   }
   for (const lib of [...wanted].sort()) fs.copyFileSync(path.join(config.outDir, lib), path.join(tupleDir, lib));
   fs.copyFileSync(addon, path.join(tupleDir, NODE_NAME));
+  // The build's RUNPATHs also name build/portable of this machine; the libraries sit together.
+  for (const file of [NODE_NAME, ...wanted]) originOnly(path.join(tupleDir, file));
   console.error(`CPU prebuild: ${path.relative(ROOT, tupleDir)}/{${NODE_NAME},${[...wanted].sort().join(",")}}`);
   verify(path.join(tupleDir, NODE_NAME), ROOT);
 }
@@ -110,8 +119,7 @@ if (both || values.cuda) {
     fs.copyFileSync(path.join(ROOT, "build", dir, `tingwu_whisper_${dir}.node`), path.join(target, NODE_NAME));
     // The build's RUNPATH ends with this machine's toolkit folder (handy for running the build in
     // place); the shipped binary finds the CUDA libraries on the library path of the machine it runs on.
-    const runpath = keepOriginOnly(path.join(target, NODE_NAME));
-    if (runpath.before !== runpath.after) console.error(`CUDA prebuild: RUNPATH ${runpath.before} -> ${runpath.after}`);
+    originOnly(path.join(target, NODE_NAME));
     console.error(`CUDA prebuild: ${path.relative(ROOT, target)}/${NODE_NAME} (needs ${needed(path.join(target, NODE_NAME)).filter((l) => /cuda|cublas/.test(l)).join(", ")})`);
   }
 }

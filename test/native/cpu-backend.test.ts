@@ -10,6 +10,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { PACKAGE_ROOT } from "../../lib/native.js";
 import { SCRIPT } from "../fixtures/models.js";
+import { scriptedRunInChild } from "../helpers/child.js";
 
 const tuple = `${process.platform}-${process.arch}`;
 const portable = [
@@ -32,25 +33,11 @@ interface ChildResult {
 
 /** Loads `binary` in a fresh process, transcribes the scripted model, and reports the backend. */
 function runChild(binary: string, extraEnv: Record<string, string>): ChildResult {
-  const script = `
-    const { Whisper, runtimeInfo } = await import(${JSON.stringify(path.join(PACKAGE_ROOT, "lib", "index.ts"))});
-    const { scriptedModelPath, makeAudio } = await import(${JSON.stringify(path.join(PACKAGE_ROOT, "test", "fixtures", "models.ts"))});
-    const model = await Whisper.load(await scriptedModelPath({ dims: "mini" }), { threads: 2 });
-    const result = await model.transcribe(makeAudio(5), { language: "auto" });
-    await model.dispose();
-    const segments = result.segments.map(({ start, end, text }) => ({ start, end, text }));
-    console.log(JSON.stringify({ cpuBackend: runtimeInfo().cpuBackend, text: result.text, segments }));`;
   const env: NodeJS.ProcessEnv = { ...process.env, TINGWU_WHISPER_BINARY: binary, ...extraEnv };
   delete env.TINGWU_WHISPER_VARIANT;
   if (!("TINGWU_CPU_FP16" in extraEnv)) delete env.TINGWU_CPU_FP16;
-  const child = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
-    cwd: PACKAGE_ROOT,
-    env,
-    encoding: "utf8",
-    timeout: 120_000,
-  });
-  expect(child.status, child.stderr).toBe(0);
-  return JSON.parse(child.stdout.trim().split("\n").at(-1) ?? "{}") as ChildResult;
+  const report = "{ cpuBackend: runtimeInfo().cpuBackend, text: result.text, segments: result.segments.map(({ start, end, text }) => ({ start, end, text })) }";
+  return scriptedRunInChild<ChildResult>(env, report, { language: "auto" });
 }
 
 describe.runIf(required && !portable)("portable build required", () => {

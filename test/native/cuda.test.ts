@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PACKAGE_ROOT, cudaDriverPresent, nativeCandidates } from "../../lib/native.js";
 import type { Whisper as WhisperClass } from "../../lib/index.js";
 import { MIN_AUDIO_SECONDS, SCRIPT, makeAudio, scriptedModelPath } from "../fixtures/models.js";
+import { scriptedRunInChild } from "../helpers/child.js";
 
 const binary = nativeCandidates(PACKAGE_ROOT, "cuda")[0]?.file;
 const required = process.env.TINGWU_REQUIRE_CUDA_BUILD === "1";
@@ -90,24 +91,10 @@ describe.runIf(binary)(`CUDA binary ${binary ? path.relative(PACKAGE_ROOT, binar
 
   it("loads and transcribes in a fresh process without hanging (automatic choice)", () => {
     // Without the driver the automatic choice must pass the CUDA binary over; with it, use it.
-    const script = `
-      const { Whisper, runtimeInfo } = await import(${JSON.stringify(path.join(PACKAGE_ROOT, "lib", "index.ts"))});
-      const { scriptedModelPath, makeAudio } = await import(${JSON.stringify(path.join(PACKAGE_ROOT, "test", "fixtures", "models.ts"))});
-      const model = await Whisper.load(await scriptedModelPath({ dims: "mini" }), { threads: 2 });
-      const result = await model.transcribe(makeAudio(5));
-      await model.dispose();
-      console.log(JSON.stringify({ cudaCompiled: runtimeInfo().cudaCompiled, text: result.text }));`;
     const env = { ...process.env };
     delete env.TINGWU_WHISPER_VARIANT;
     delete env.TINGWU_WHISPER_BINARY;
-    const child = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
-      cwd: PACKAGE_ROOT,
-      env,
-      encoding: "utf8",
-      timeout: 120_000,
-    });
-    expect(child.status, child.stderr).toBe(0);
-    const out = JSON.parse(child.stdout.trim().split("\n").at(-1) ?? "{}") as { cudaCompiled: boolean; text: string };
+    const out = scriptedRunInChild<{ cudaCompiled: boolean; text: string }>(env, "{ cudaCompiled: runtimeInfo().cudaCompiled, text: result.text }");
     expect(out.text).toBe(SCRIPT.text);
     expect(out.cudaCompiled).toBe(driver); // no driver: the CPU prebuild or local build
   });

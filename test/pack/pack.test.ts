@@ -55,6 +55,12 @@ describe.runIf(ready)("npm pack with prebuilds", () => {
     // ggml's runtime CPU dispatch: one backend per x86 level, loaded by name next to the .node.
     const cpuVariants = files.filter((f) => /^prebuilds\/[^/]+\/libggml-cpu-[a-z0-9_]+\.so$/.test(f));
     expect(cpuVariants.length).toBeGreaterThanOrEqual(4);
+    // Shipped binaries search their own folder only, no folder of the build machine.
+    for (const f of files.filter((f) => f.startsWith(`prebuilds/${tuple}/`) && /\.(node|so(\.\d+)*)$/.test(f))) {
+      const dynamic = spawnSync("readelf", ["-d", path.join(PACKAGE_ROOT, f)], { encoding: "utf8" }).stdout;
+      const runpath = /\((?:RUNPATH|RPATH)\)\s+Library r(?:un)?path: \[([^\]]*)\]/.exec(dynamic)?.[1];
+      expect([undefined, "$ORIGIN"], `${f}: RUNPATH ${runpath}`).toContain(runpath);
+    }
     // The AVX512-FP16 backends the addon loads itself on x86 (CMakeLists.txt, native/runtime.cc).
     if (process.arch === "x64") {
       for (const lib of ["tingwu-cpu-avx512fp16.so", "tingwu-cpu-sapphirerapids-fp16.so"]) expect(files).toContain(`prebuilds/${tuple}/${lib}`);
