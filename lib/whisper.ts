@@ -464,6 +464,6 @@ export class Whisper {
 
 /** What was built and what this machine offers: whisper.cpp version, variant, CUDA, backends, devices. */
 export function runtimeInfo() {
-  const { binding, file } = loadNative();
-  return { ...binding.runtimeInfo(), binary: file };
+  const { binding, file, source, reason, skipped } = loadNative();
+  return { ...binding.runtimeInfo(), binary: file, binaryChoice: { source, reason, skipped } };
 }
