@@ -29,22 +29,33 @@ WANT="$SUITE ${PACKAGES[*]}"
 note() { echo "cuda12-root: $*" >&2; }
 die() { note "$*"; exit 1; }
 
+# Removes a half-made root: first whatever an interrupted mmdebstrap left mounted inside it (never
+# rm through a mounted /dev or /proc), then the files, without crossing into other file systems.
+remove_root() {
+  local dir="$1" target
+  [ -e "$dir" ] || return 0
+  while read -r target; do
+    umount -l "$target" 2>/dev/null || true
+  done < <(findmnt -rn -o TARGET 2>/dev/null | grep -F "$dir/" | sort -r)
+  rm -rf --one-file-system "$dir" || true
+}
+
 ensure_root() {
   if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT" ]; then return 0; fi
   [ "$(id -u)" -eq 0 ] || die "making the trixie root needs root (mmdebstrap, chroot); run as root or with sudo"
   command -v mmdebstrap >/dev/null 2>&1 || die "mmdebstrap is not installed: apt-get install mmdebstrap"
   note "making a Debian $SUITE root with the CUDA 12.4 toolkit in $CHROOT (about 5 GB; once)"
   local tmp="$CHROOT.new"
-  rm -rf "$tmp"
+  remove_root "$tmp"
   mkdir -p "$(dirname "$CHROOT")"
   local started=$SECONDS
   mmdebstrap --mode=root --variant=minbase --components=main,contrib,non-free \
     --aptopt='APT::Install-Recommends "false"' \
     --include="$(IFS=,; echo "${PACKAGES[*]}")" \
-    --customize-hook='chroot "$1" dpkg --purge --force-depends libcuda1 >/dev/null' \
+    --customize-hook='chroot "$1" dpkg --purge --force-depends libcuda1 >/dev/null && chroot "$1" ldconfig' \
     --customize-hook='rm -rf "$1"/var/cache/apt/archives/*.deb "$1"/var/lib/apt/lists/*' \
-    "$SUITE" "$tmp" "$MIRROR" >&2
-  rm -rf "$CHROOT"
+    "$SUITE" "$tmp" "$MIRROR" >&2 || { remove_root "$tmp"; die "mmdebstrap failed (is $MIRROR reachable?)"; }
+  remove_root "$CHROOT"
   mv "$tmp" "$CHROOT"
   echo "$WANT" >"$STAMP"
   note "root ready in $((SECONDS - started)) s ($(du -sh "$CHROOT" | cut -f1))"
@@ -61,6 +72,8 @@ case "${1:-}" in
     ensure_root
     node_bin="$(readlink -f "$(command -v node)")" || die "node is not on PATH"
     cmp -s "$node_bin" "$CHROOT/usr/local/bin/node" || install -m 0755 "$node_bin" "$CHROOT/usr/local/bin/node"
+    workdir="$(pwd -P)"
+    case "$workdir/" in "$ROOT_DIR"/*) ;; *) workdir="$ROOT_DIR" ;; esac
     # Only the build's settings cross into the root; nothing else of the host's environment.
     pass=()
     for name in $(compgen -e); do
@@ -78,7 +91,7 @@ case "${1:-}" in
       mount --bind "$repo" "$root$repo"
       exec chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TMPDIR=/tmp \
         PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin "${@}"
-    ' cuda12-root "$CHROOT" "$ROOT_DIR" /usr/bin/env -C "$PWD" "${pass[@]}" "$@"
+    ' cuda12-root "$CHROOT" "$ROOT_DIR" /usr/bin/env -C "$workdir" "${pass[@]}" "$@"
     ;;
   *)
     die "usage: cuda12-root.sh path | run CMD [ARG...]"
