@@ -72,6 +72,8 @@ case "${1:-}" in
     ensure_root
     node_bin="$(readlink -f "$(command -v node)")" || die "node is not on PATH"
     cmp -s "$node_bin" "$CHROOT/usr/local/bin/node" || install -m 0755 "$node_bin" "$CHROOT/usr/local/bin/node"
+    # minbase has no /etc/hosts; vitest and the HTTP tests resolve localhost.
+    [ -s "$CHROOT/etc/hosts" ] || printf '127.0.0.1 localhost\n::1 localhost ip6-localhost\n' >"$CHROOT/etc/hosts"
     workdir="$(pwd -P)"
     case "$workdir/" in "$ROOT_DIR"/*) ;; *) workdir="$ROOT_DIR" ;; esac
     # Only the build's settings cross into the root; nothing else of the host's environment.
