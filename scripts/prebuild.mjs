@@ -124,7 +124,7 @@ if (both || values.cuda || values["cuda-major"]) {
     if (archs !== release || fa !== "ON") {
       const msg = `build/${dir} is a reduced build (archs ${archs}, flash attention ${fa}); the release has archs ${release} and flash attention ON`;
       if (!process.env.TINGWU_ALLOW_REDUCED_PREBUILD) {
-        console.error(`${msg}. Rebuild with \`npm run build:cuda\`, or set TINGWU_ALLOW_REDUCED_PREBUILD=1.`);
+        console.error(`${msg}. Rebuild with \`npm run build:cuda -- --cuda-major ${dir.slice(4)}\`, or set TINGWU_ALLOW_REDUCED_PREBUILD=1.`);
         process.exit(1);
       }
       console.error(`warning: ${msg}`);
