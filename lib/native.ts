@@ -258,6 +258,7 @@ export function loadNativeFrom(options: ResolveOptions): LoadedBinding {
         const { file, source, cudaMajor } = choice.candidate;
         const binding = requireBinary(file, cudaMajor);
         if (binding) return { binding, file, variant: "cuda", source, reason: choice.reason, skipped: [...choice.skipped] };
+        whyNotCuda = `${file} loaded in a child process but not in this one`;
       }
     }
     if (requested === "cuda") {

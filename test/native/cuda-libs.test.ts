@@ -57,7 +57,7 @@ function loadInChild(preload: boolean): { status: number | null; out: string } {
     }
     createRequire(import.meta.url)(process.argv[1]);
     console.log("loaded");`;
-  const env = { ...process.env, VIRTUAL_ENV: venv };
+  const env: NodeJS.ProcessEnv = { ...process.env, VIRTUAL_ENV: venv };
   delete env.LD_LIBRARY_PATH;
   const child = spawnSync(process.execPath, ["--input-type=module", "-e", script, addon], { env, encoding: "utf8", timeout: 60_000 });
   return { status: child.status, out: `${child.stdout}${child.stderr}` };
