@@ -28,9 +28,11 @@ fi
 if CUDA_HOME="$(bash "$ROOT/scripts/cuda-toolkit.sh" ${major:+--major "$major"})"; then
   export CUDA_HOME
   export PATH="$CUDA_HOME/bin:$PATH"
-  # Debian's toolkit (also inside the trixie root): nvcc 12.4 takes g++ up to 13.
+  # Debian's toolkit (also inside the trixie root): its nvcc picks a host compiler it supports by
+  # itself (bin/g++ tries g++-13, then older); the host C++ uses g++-13 too where there is one,
+  # rather than trixie's default 14, which would raise the libstdc++ the binary needs.
   if [ "$CUDA_HOME" = /usr/lib/nvidia-cuda-toolkit ] && command -v g++-13 >/dev/null 2>&1; then
-    export CC="${CC:-gcc-13}" CXX="${CXX:-g++-13}" CUDAHOSTCXX="${CUDAHOSTCXX:-g++-13}"
+    export CC="${CC:-gcc-13}" CXX="${CXX:-g++-13}"
   fi
   exec node "$ROOT/scripts/build-native.mjs" --variant cuda "$@"
 fi
