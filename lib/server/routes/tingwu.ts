@@ -4,7 +4,7 @@ import { PassThrough } from "node:stream";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { WhisperBackendResult, WhisperCallOptions } from "../../backends/whisper.js";
-import { formatTimestamp } from "../../tingwu/formats.js";
+import { formatTimestamp, toSrt, toTxt, toVtt } from "../../tingwu/formats.js";
 import { asrOptionsField } from "../asr-options.js";
 import type { HotwordStore } from "../../tingwu/hotword-store.js";
 import { toHttpError } from "../errors.js";
@@ -255,9 +255,9 @@ export const tingwuRoutes: FastifyPluginAsyncZod<TingwuRoutesOptions> = async (a
       config,
       schema: {
         tags: ["tingwu"],
-        summary: "Like /api/v1/transcribe, as server-sent events: progress, each segment as whisper finalises it, then the result (the web page uses this)",
+        summary: "Like /api/v1/transcribe, as server-sent events: progress, each segment as whisper finalises it, then the subtitle files and the result (the web page uses this)",
         description:
-          "Events: `progress` `{progress}` (percent), `segment` `{text, start, end}` (ms), then `result` (the /api/v1/transcribe body) or `error` `{detail}`. Errors found before the stream starts (bad form, busy, model loading) are ordinary JSON responses.",
+          "Events: `progress` `{progress}` (percent), `segment` `{text, start, end}` (ms), then `files` `{srt, vtt, txt}` and `result` (the /api/v1/transcribe body) or `error` `{detail}`. Errors found before the stream starts (bad form, busy, model loading) are ordinary JSON responses.",
         consumes: ["multipart/form-data"],
         body: z.object({ file: fileField("The audio or video file"), ...commonFields }),
         response: { 200: { description: "text/event-stream", content: { "text/event-stream": { schema: z.string() } } }, ...errors },
@@ -279,7 +279,11 @@ export const tingwuRoutes: FastifyPluginAsyncZod<TingwuRoutesOptions> = async (a
         service
           .transcribe(ticket, audio, options, signal)
           .then(
-            (result) => stream.end(sse("result", toTingWu(result))),
+            (result) => {
+              const files = { srt: toSrt(result.sentence_info), vtt: toVtt(result.sentence_info), txt: toTxt(result.sentence_info) };
+              stream.write(sse("files", files));
+              stream.end(sse("result", toTingWu(result)));
+            },
             (error: unknown) => {
               if (signal.aborted) return void stream.destroy();
               const http = toHttpError(error, service.maxUploadBytes);
