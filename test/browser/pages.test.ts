@@ -1,11 +1,12 @@
 // Our web page and Swagger UI in a real browser: Debian's chromium, driven headless by
 // playwright-core (no browser download). Upload a WAV on the page and read the scripted model's
-// exact transcript; open /docs and execute a request from it. Screenshots go to docs/.
+// exact transcript; open /docs and execute a request from it. With TINGWU_UPDATE_SCREENSHOTS=1 the
+// screenshots are written to docs/ (web-page.png, swagger-ui.png).
 // Without chromium the tests skip, unless TINGWU_REQUIRE_BROWSER=1 (CI), which makes that a failure.
 import fs from "node:fs";
 import path from "node:path";
 import { chromium } from "playwright-core";
-import type { Browser } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toSrt } from "../../lib/tingwu/formats.js";
 import { SCRIPT_SENTENCES, SCRIPT_TEXT, startTestServer, wavFile } from "../server/helpers.js";
@@ -16,6 +17,14 @@ const CANDIDATES = [process.env.TINGWU_CHROMIUM, "/usr/lib/chromium/chromium", "
 const executablePath = CANDIDATES.find((p) => fs.existsSync(p));
 const required = process.env.TINGWU_REQUIRE_BROWSER === "1";
 const DOCS = path.resolve(import.meta.dirname, "../../docs");
+const TIMEOUT = 300_000;
+
+/** Takes the screenshot (so rendering is exercised) and keeps it in docs/ when asked to. */
+async function screenshot(page: Page, name: string, fullPage: boolean): Promise<void> {
+  const png = await page.screenshot({ fullPage });
+  expect(png.subarray(1, 4).toString()).toBe("PNG");
+  if (process.env.TINGWU_UPDATE_SCREENSHOTS === "1") fs.writeFileSync(path.join(DOCS, name), png);
+}
 
 if (!executablePath && required) {
   describe("browser", () => {
@@ -64,10 +73,10 @@ describe.skipIf(!executablePath)("in headless chromium", () => {
     expect(download.suggestedFilename()).toBe("speech.srt");
     expect(fs.readFileSync((await download.path())!, "utf8")).toBe(toSrt(SCRIPT_SENTENCES));
 
-    await page.screenshot({ path: path.join(DOCS, "web-page.png"), fullPage: true });
+    await screenshot(page, "web-page.png", true);
     expect(errors).toEqual([]);
     await context.close();
-  });
+  }, TIMEOUT);
 
   it("our page sends the API key it keeps as a Bearer token", async () => {
     const context = await browser.newContext();
@@ -83,7 +92,7 @@ describe.skipIf(!executablePath)("in headless chromium", () => {
     expect(seen.at(-1)).toBe("Bearer secret-key");
     expect(await page.evaluate('localStorage.getItem("tingwu-whisper.apiKey")')).toBe("secret-key");
     await context.close();
-  });
+  }, TIMEOUT);
 
   it("Swagger UI at /docs: execute GET /health from it", async () => {
     const context = await browser.newContext({ viewport: { width: 1200, height: 1000 } });
@@ -97,9 +106,9 @@ describe.skipIf(!executablePath)("in headless chromium", () => {
     await expect.poll(() => status.textContent(), { timeout: 30_000 }).toMatch(/^\s*200/);
     const body = await operation.locator(".live-responses-table tbody .response-col_description pre").first().textContent();
     expect(JSON.parse(body ?? "")).toEqual({ status: "healthy", version: expect.any(String) });
-    await page.screenshot({ path: path.join(DOCS, "swagger-ui.png"), fullPage: false });
+    await screenshot(page, "swagger-ui.png", false);
     await context.close();
-  });
+  }, TIMEOUT);
 });
 
 function hms(ms: number): string {
