@@ -12,6 +12,7 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, FastifyServerO
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { ModelManager } from "../backends/index.js";
+import { LOG_LEVELS } from "../config.js";
 import type { Settings } from "../config.js";
 import { createErrorHandler, dialectOfUrl, errorBody, HttpError, uploadTooLarge } from "./errors.js";
 import { createMetrics } from "./metrics.js";
@@ -179,8 +180,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   // State kept in DATA_DIR: hotword lists and the runtime-changeable settings.
   const hotwords = new HotwordStore(settings.dataDir);
   await hotwords.loadAll();
-  const runtime = new RuntimeConfig(settings, (values) => {
-    app.log.level = values.log_level;
+  // log_level starts at the logger's own level (a logger passed in may differ from LOG_LEVEL).
+  const startLevel = LOG_LEVELS.find((level) => level === app.log.level) ?? settings.logLevel;
+  const runtime = new RuntimeConfig(settings, {
+    logLevel: startLevel,
+    onChange: (values) => {
+      if (app.log.level !== values.log_level) app.log.level = values.log_level;
+    },
   });
   await runtime.reload((message) => app.log.warn(message));
 

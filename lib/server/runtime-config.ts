@@ -74,12 +74,15 @@ export class RuntimeConfig {
   #values: MutableConfig;
   #writing: Promise<unknown> = Promise.resolve();
 
-  /** @param onChange Applies the values (e.g. the logger's level); called after every load and update. */
-  constructor(settings: Settings, onChange: (config: MutableConfig) => void = () => undefined) {
+  /**
+   * @param options.logLevel The level the logger starts with (the default of `log_level`). Default `settings.logLevel`.
+   * @param options.onChange Applies the values (e.g. the logger's level); called after every load and update.
+   */
+  constructor(settings: Settings, options: { logLevel?: LogLevel; onChange?: (config: MutableConfig) => void } = {}) {
     this.file = path.join(settings.dataDir, "config.json");
-    this.#defaults = { hotword_injection_enable: true, hotword_injection_max: MAX_HOTWORD_TERMS, log_level: settings.logLevel };
+    this.#defaults = { hotword_injection_enable: true, hotword_injection_max: MAX_HOTWORD_TERMS, log_level: options.logLevel ?? settings.logLevel };
     this.#values = { ...this.#defaults };
-    this.#onChange = onChange;
+    this.#onChange = options.onChange ?? (() => undefined);
   }
 
   /** How stored hotwords reach a request's prompt. */
