@@ -127,13 +127,16 @@ export class RuntimeConfig {
   async update(updates: Record<string, unknown>): Promise<Readonly<MutableConfig>> {
     const checked: Partial<MutableConfig> = {};
     for (const [key, value] of Object.entries(updates)) Object.assign(checked, { [key]: checkValue(key, value) });
-    const next = { ...this.#values, ...checked };
-    const write = this.#writing.then(() => writeFileAtomic(this.file, `${JSON.stringify(next, null, 2)}\n`));
-    this.#writing = write.catch(() => undefined);
-    await write;
-    this.#values = next;
-    this.#onChange(this.values);
-    return this.values;
+    // Updates run one after another, each on top of the previous one's values.
+    const run = this.#writing.then(async () => {
+      const next = { ...this.#values, ...checked };
+      await writeFileAtomic(this.file, `${JSON.stringify(next, null, 2)}\n`);
+      this.#values = next;
+      this.#onChange(this.values);
+      return this.values;
+    });
+    this.#writing = run.catch(() => undefined);
+    return run;
   }
 }
 

@@ -55,29 +55,39 @@ export class HotwordStore {
     await this.reload("context");
   }
 
-  /** Reads a list's file again; returns its term count. */
+  /** Reads a list's file again; returns its term count. Waits for changes in progress. */
   async reload(list: HotwordList): Promise<number> {
-    let text = "";
-    try {
-      text = await fs.readFile(this.file(list), "utf8");
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-    }
-    this.#lists[list] = parseHotwordTerms(text).slice(0, MAX_STORED_HOTWORDS);
-    return this.#lists[list].length;
+    const run = this.#writing.then(async () => {
+      let text = "";
+      try {
+        text = await fs.readFile(this.file(list), "utf8");
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      }
+      this.#lists[list] = parseHotwordTerms(text).slice(0, MAX_STORED_HOTWORDS);
+      return this.#lists[list].length;
+    });
+    this.#writing = run.catch(() => undefined);
+    return run;
   }
 
   /** Replaces a list and writes its file; returns the new term count. */
   async replace(list: HotwordList, terms: readonly string[]): Promise<number> {
-    return this.#store(list, normalizeTerms(terms));
+    const next = normalizeTerms(terms);
+    await this.#update(list, () => next);
+    return next.length;
   }
 
   /** Adds the terms not yet in a list (order kept) and writes its file; returns how many were added. */
   async append(list: HotwordList, terms: readonly string[]): Promise<{ added: number; count: number }> {
-    const before = this.#lists[list];
-    const combined = parseHotwordTerms([...before, ...normalizeTerms(terms)]);
-    const count = await this.#store(list, combined);
-    return { added: count - before.length, count };
+    const extra = normalizeTerms(terms);
+    let added = 0;
+    const count = await this.#update(list, (current) => {
+      const combined = parseHotwordTerms([...current, ...extra]);
+      added = combined.length - current.length;
+      return combined;
+    });
+    return { added, count };
   }
 
   /**
@@ -92,13 +102,18 @@ export class HotwordStore {
     return merged.length > 0 ? merged.join("\n") : undefined;
   }
 
-  async #store(list: HotwordList, terms: string[]): Promise<number> {
-    if (terms.length > MAX_STORED_HOTWORDS) throw new RangeError(`Expected at most ${MAX_STORED_HOTWORDS} hotwords but received ${terms.length}`);
-    const write = this.#writing.then(() => writeFileAtomic(this.file(list), terms.length > 0 ? `${terms.join("\n")}\n` : ""));
-    this.#writing = write.catch(() => undefined);
-    await write;
-    this.#lists[list] = terms;
-    return terms.length;
+  // Changes run one after another, each on the list the previous one left, so two concurrent
+  // appends both land and the file always matches the list in memory.
+  async #update(list: HotwordList, change: (current: readonly string[]) => string[]): Promise<number> {
+    const run = this.#writing.then(async () => {
+      const terms = change(this.#lists[list]);
+      if (terms.length > MAX_STORED_HOTWORDS) throw new RangeError(`Expected at most ${MAX_STORED_HOTWORDS} hotwords but received ${terms.length}`);
+      await writeFileAtomic(this.file(list), terms.length > 0 ? `${terms.join("\n")}\n` : "");
+      this.#lists[list] = terms;
+      return terms.length;
+    });
+    this.#writing = run.catch(() => undefined);
+    return run;
   }
 }
 
