@@ -97,7 +97,7 @@ export async function postForm(url: string, body: FormData, init: RequestInit = 
   return fetch(url, { method: "POST", body, ...init });
 }
 
-/** A metric's value from /metrics text (labels as written, e.g. `{reason="timeout"}`). */
+/** A metric's value from /metrics/prometheus text (labels as written, e.g. `{reason="timeout"}`). */
 export function metricValue(text: string, name: string, labels = ""): number | undefined {
   const line = text.split("\n").find((l) => l.startsWith(`${name}${labels} `));
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(" ") + 1));
