@@ -31,6 +31,7 @@ describe("loadSettings", () => {
       host: "0.0.0.0",
       logLevel: "info",
       ffmpegPath: undefined,
+      dataDir: "./data",
     });
     expect(Object.isFrozen(s)).toBe(true);
   });
@@ -57,6 +58,7 @@ describe("loadSettings", () => {
       HOST: "127.0.0.1",
       LOG_LEVEL: "debug",
       FFMPEG_PATH: "/opt/ffmpeg/bin/ffmpeg",
+      DATA_DIR: "/app/data",
       UNRELATED: "ignored",
     });
     expect(s).toMatchObject({
@@ -74,6 +76,7 @@ describe("loadSettings", () => {
       host: "127.0.0.1",
       logLevel: "debug",
       ffmpegPath: "/opt/ffmpeg/bin/ffmpeg",
+      dataDir: "/app/data",
     });
   });
 
