@@ -23,7 +23,8 @@ export interface NativeTranscribeParams {
   threads: number;
   language: string;
   translate: boolean;
-  initialPrompt: string;
+  /** Decoder prompt ids from lib/prompt/tokenizer.ts (whisper.cpp's text tokenizer is never used). */
+  promptTokens: Int32Array;
   temperature: number;
   temperatureIncrement: number;
   beamSize: number;
@@ -121,6 +122,10 @@ export interface NativeModel {
   /** Frees the context and its states (aborting and waiting for stragglers). Idempotent. */
   free(): void;
   activeJobs(): number;
+  /** The bytes of every token id, extra tokens included (whisper_token_to_str). */
+  vocabulary(): Buffer[];
+  /** whisper.cpp's own tokenizer: only for checking lib/prompt/tokenizer.ts on short texts (it overflows the stack on long ones). */
+  referenceTokenize(text: string): Int32Array;
 }
 
 export interface NativeDevice {

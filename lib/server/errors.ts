@@ -93,6 +93,8 @@ export function toHttpError(error: unknown, maxUploadBytes: number): HttpError {
   if (hasZodFastifySchemaValidationErrors(error)) {
     const context = (error as FastifyError).validationContext;
     const first = error.validation[0]!;
+    const tooLong = (first.params as { params?: { tooLong?: { field: string; limit: number } } } | undefined)?.params?.tooLong;
+    if (tooLong) return new HttpError(413, first.message ?? `${tooLong.field} is too long`, { param: tooLong.field, code: "field_too_long" });
     const field = first.instancePath.replace(/^\//, "").replaceAll("/", ".");
     const where = field || (context === "body" ? "request body" : String(context ?? "request"));
     const text = first.message ?? "invalid value";

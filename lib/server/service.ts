@@ -102,6 +102,7 @@ export class TranscriptionService {
         ...(options.signal ? { signal: options.signal } : {}),
         ...(this.settings.ffmpegPath !== undefined ? { ffmpegPath: this.settings.ffmpegPath } : {}),
         ...(options.raw ? { format: "s16le" as const } : {}),
+        maxDurationMs: this.settings.whisperMaxAudioS * 1000,
       });
     } catch (error) {
       // Raw PCM with an odd byte count is the client's mistake, not ours.

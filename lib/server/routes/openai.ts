@@ -10,7 +10,7 @@ import type { WhisperBackendResult, WhisperCallOptions } from "../../backends/wh
 import { languageName } from "../../options.js";
 import { toSrt, toVtt } from "../../tingwu/formats.js";
 import { errorBody, HttpError, toHttpError } from "../errors.js";
-import { boolField, fileField, languageTextField, numberField, textField } from "../multipart.js";
+import { boolField, fileField, languageTextField, limitedTextField, numberField, textField } from "../multipart.js";
 import type { Ticket } from "../queue.js";
 import { openaiError } from "../schemas.js";
 import { clientSignal } from "../service.js";
@@ -66,7 +66,7 @@ const granularities = z
 const commonFields = {
   file: fileField("The audio file"),
   model: textField(`Accepted and ignored: the loaded model answers (list: GET /v1/models). Default ${OPENAI_MODEL_ID}`),
-  prompt: textField("Text given to the decoder as previous context (names, spelling, style)"),
+  prompt: limitedTextField("Text given to the decoder as previous context (names, spelling, style); whisper uses its last 223 tokens", "prompt", "prompt"),
   response_format: z.enum(RESPONSE_FORMATS).default("json"),
   temperature: numberField(0, 1, "Sampling temperature; 0 is greedy. Default 0"),
 };

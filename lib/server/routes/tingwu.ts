@@ -5,7 +5,7 @@ import type { WhisperBackendResult, WhisperCallOptions } from "../../backends/wh
 import { formatTimestamp } from "../../tingwu/formats.js";
 import { asrOptionsField } from "../asr-options.js";
 import { toHttpError } from "../errors.js";
-import { boolField, fileField, filesField, numberField, textField } from "../multipart.js";
+import { boolField, fileField, filesField, limitedTextField, numberField } from "../multipart.js";
 import type { UploadedFile } from "../multipart.js";
 import type { Ticket } from "../queue.js";
 import { clientSignal } from "../service.js";
@@ -63,7 +63,7 @@ const backendResponse = z.object({
 const commonFields = {
   with_speaker: boolField(false, "Ask for speaker labels; this backend has none, so it is ignored"),
   apply_hotword: boolField(true, "Use the hotwords as the decoder prompt"),
-  hotwords: textField("Hotwords, one per line"),
+  hotwords: limitedTextField("Hotwords, one per line (the first 50 distinct terms are used)", "hotwords", "hotwords"),
   asr_options: asrOptionsField,
 };
 
