@@ -122,8 +122,8 @@ export interface NativeModel {
   /** Frees the context and its states (aborting and waiting for stragglers). Idempotent. */
   free(): void;
   activeJobs(): number;
-  /** The bytes of every token id, extra tokens included (whisper_token_to_str). */
-  vocabulary(): Buffer[];
+  /** Every token id's bytes end to end (id i: `bytes[offsets[i], offsets[i + 1])`), extra tokens included (whisper_token_to_str). */
+  vocabulary(): { bytes: Buffer; offsets: Int32Array };
   /** whisper.cpp's own tokenizer: only for checking lib/prompt/tokenizer.ts on short texts (it overflows the stack on long ones). */
   referenceTokenize(text: string): Int32Array;
 }

@@ -9,6 +9,7 @@ import type { WhisperBackendResult, WhisperCallOptions } from "../backends/whisp
 import type { ModelManager } from "../backends/model-manager.js";
 import type { Settings } from "../config.js";
 import { AbortError } from "../errors.js";
+import { publicModelName } from "../models/names.js";
 import { MIN_SAMPLES } from "../options.js";
 import type { LanguageDetection } from "../whisper.js";
 import { ClientGoneError, HttpError } from "./errors.js";
@@ -53,11 +54,15 @@ export class TranscriptionService {
   backend(): WhisperBackend {
     const state = this.manager.state;
     if (state === "failed") {
-      const reason = (this.manager.error as Error | undefined)?.message ?? String(this.manager.error);
-      throw new HttpError(503, `The model failed to load: ${reason}`, { code: "model_load_failed" });
+      const next = this.manager.retry.nextAttemptAt;
+      const retryAfter = next ? Math.max(1, Math.ceil((next.getTime() - Date.now()) / 1000)) : undefined;
+      throw new HttpError(503, `The model failed to load: ${this.manager.publicError}${next ? `; next attempt at ${next.toISOString()}` : ""}`, {
+        code: "model_load_failed",
+        ...(retryAfter !== undefined ? { headers: { "Retry-After": String(retryAfter) } } : {}),
+      });
     }
     if (state !== "ready") {
-      throw new HttpError(503, `The model is loading (${this.settings.whisperModel}); retry shortly`, {
+      throw new HttpError(503, `The model is loading (${publicModelName(this.settings.whisperModel)}); retry shortly`, {
         code: "model_loading",
         headers: { "Retry-After": String(LOADING_RETRY_AFTER_S) },
       });

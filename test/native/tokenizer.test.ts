@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadNative } from "../../lib/native.js";
 import type { NativeModel } from "../../lib/native.js";
-import { maxPromptTokens, PromptTokenizer, wordEnd } from "../../lib/prompt/tokenizer.js";
+import { maxPromptTokens, packVocabulary, PromptTokenizer, wordEnd } from "../../lib/prompt/tokenizer.js";
 import { Whisper } from "../../lib/index.js";
 import { HAVE_REAL_MODEL, REAL_MODEL } from "../accuracy/helpers/env.js";
 import { makeAudio, MIN_AUDIO_SECONDS, SCRIPT, scriptedModelPath } from "../fixtures/models.js";
@@ -49,7 +49,7 @@ describe("the pre-split (whisper.cpp's GPT-2 pattern in the C locale)", () => {
   it("keeps the last n_text_ctx/2 - 1 tokens", () => {
     expect(maxPromptTokens(448)).toBe(223);
     const vocab = ["a", "b"].map((s) => Buffer.from(s));
-    const t = PromptTokenizer.fromVocabulary(vocab);
+    const t = PromptTokenizer.fromVocabulary(packVocabulary(vocab));
     expect(Array.from(t.encodeTail("ab".repeat(200), 3))).toEqual([1, 0, 1]);
   });
 });
@@ -86,7 +86,7 @@ describe("long prompts (whisper.cpp's regex overflowed the stack on these)", () 
   it("transcribes with 32k letters, 15k Chinese characters and 40k digits/punctuation as the prompt", async () => {
     await using model = await Whisper.load(await scriptedModelPath({ dims: "mini" }), { threads: 2 });
     const audio = makeAudio(MIN_AUDIO_SECONDS);
-    const prompts = ["a".repeat(32_000), "中文提示词".repeat(3_000), "1, 2; 3 ".repeat(5_000), "x".repeat(500_000)];
+    const prompts = ["a".repeat(32_000), "中文提示词".repeat(3_000), "1, 2; 3 ".repeat(5_000)];
     for (const initialPrompt of prompts) {
       const result = await model.transcribe(audio, { initialPrompt, language: "en" });
       expect(result.text).toBe(SCRIPT.text);

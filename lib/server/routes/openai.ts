@@ -7,6 +7,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { DecodedAudio } from "../../audio/decode.js";
 import type { WhisperBackendResult, WhisperCallOptions } from "../../backends/whisper.js";
+import { publicModelName } from "../../models/names.js";
 import { languageName } from "../../options.js";
 import { toSrt, toVtt } from "../../tingwu/formats.js";
 import { errorBody, HttpError, toHttpError } from "../errors.js";
@@ -119,7 +120,7 @@ export const openaiRoutes: FastifyPluginAsyncZod<{ service: TranscriptionService
   const errors = { 400: openaiError, 413: openaiError, 503: openaiError, 500: openaiError };
   const created = Math.floor(startedAt / 1000);
   const models = () => {
-    const loaded = service.settings.whisperModel.split(/[\\/]/).pop()!;
+    const loaded = publicModelName(service.settings.whisperModel);
     const ids = [...new Set([OPENAI_MODEL_ID, loaded])];
     return ids.map((id) => ({ id, object: "model" as const, created, owned_by: "tingwu-whisper" }));
   };
