@@ -12,6 +12,14 @@ export const FIELD_LIMITS = {
   hotwords: 65_536,
 } as const;
 
+/** Request body limits besides the upload limit (WHISPER_MAX_UPLOAD_MB), in bytes. */
+export const BODY_LIMITS = {
+  /** A request that is not multipart/form-data: no route takes JSON, so 1 MiB is plenty. */
+  nonMultipart: 1024 * 1024,
+  /** Room for a form's text fields and part headers on top of the upload limit. */
+  formFieldsAllowance: 1024 * 1024,
+} as const;
+
 export type LimitedField = keyof typeof FIELD_LIMITS;
 
 /** A text field longer than its limit. */

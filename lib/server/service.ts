@@ -13,6 +13,7 @@ import { publicModelName } from "../models/names.js";
 import { MIN_SAMPLES } from "../options.js";
 import type { LanguageDetection } from "../whisper.js";
 import { ClientGoneError, HttpError } from "./errors.js";
+import { claimTicket } from "./limits.js";
 import type { ServiceMetrics } from "./metrics.js";
 import type { UploadedFile } from "./multipart.js";
 import type { InferenceQueue, Ticket } from "./queue.js";
@@ -72,8 +73,13 @@ export class TranscriptionService {
     return backend;
   }
 
-  /** A place in the queue, or 503 with Retry-After when it is full. Checks the model first. */
-  admit(): Ticket {
+  /**
+   * A place in the queue, or 503 with Retry-After when it is full. Checks the model first. With
+   * `request`: the place it was admitted with before its body was read (lib/server/limits.ts).
+   */
+  admit(request?: FastifyRequest): Ticket {
+    const early = request ? claimTicket(request) : undefined;
+    if (early) return early;
     this.backend();
     const ticket = this.queue.tryAdmit();
     if (!ticket) {
@@ -87,8 +93,8 @@ export class TranscriptionService {
   }
 
   /** `count` places at once, as many as are free (at least one, else 503). */
-  admitMany(count: number): Ticket[] {
-    const tickets = [this.admit()];
+  admitMany(count: number, request?: FastifyRequest): Ticket[] {
+    const tickets = [this.admit(request)];
     while (tickets.length < count) {
       const ticket = this.queue.tryAdmit();
       if (!ticket) break;

@@ -56,7 +56,7 @@ export const asrWebserviceRoutes: FastifyPluginAsyncZod<{ service: Transcription
       const { query } = request;
       const upload = request.body.audio_file;
       const signal = clientSignal(request, reply);
-      const ticket = service.admit();
+      const ticket = service.admit(request);
       let text: string;
       try {
         const audio = await service.decode(upload, { raw: !query.encode, signal, param: "audio_file" });
@@ -119,7 +119,7 @@ export const asrWebserviceRoutes: FastifyPluginAsyncZod<{ service: Transcription
     },
     async (request, reply) => {
       const signal = clientSignal(request, reply);
-      const ticket = service.admit();
+      const ticket = service.admit(request);
       try {
         const audio = await service.decode(request.body.audio_file, { raw: !request.query.encode, signal, param: "audio_file" });
         const detection = await service.detectLanguage(ticket, audio, signal);

@@ -127,7 +127,7 @@ export const openaiRoutes: FastifyPluginAsyncZod<{ service: TranscriptionService
 
   async function handle(request: FastifyRequest, reply: FastifyReply, file: Parameters<TranscriptionService["decode"]>[0], job: Job) {
     const signal = clientSignal(request, reply);
-    const ticket = service.admit();
+    const ticket = service.admit(request);
     let streaming = false;
     try {
       const audio = await service.decode(file, { signal });

@@ -130,7 +130,7 @@ export const tingwuRoutes: FastifyPluginAsyncZod<{ service: TranscriptionService
     },
     async (request, reply) => {
       const signal = clientSignal(request, reply);
-      const ticket = service.admit();
+      const ticket = service.admit(request);
       try {
         const audio = await service.decode(request.body.file, { signal });
         return toTingWu(await service.transcribe(ticket, audio, callOptions(request.body), signal));
@@ -160,7 +160,7 @@ export const tingwuRoutes: FastifyPluginAsyncZod<{ service: TranscriptionService
       const signal = clientSignal(request, reply);
       const { files } = request.body;
       const options = callOptions(request.body);
-      const tickets = service.admitMany(Math.min(files.length, request.body.max_concurrent ?? 3));
+      const tickets = service.admitMany(Math.min(files.length, request.body.max_concurrent ?? 3), request);
       const results: z.infer<typeof batchResponse>["results"] = new Array(files.length);
       let next = 0;
       const worker = async (ticket: Ticket) => {
@@ -208,7 +208,7 @@ export const tingwuRoutes: FastifyPluginAsyncZod<{ service: TranscriptionService
     },
     async (request, reply) => {
       const signal = clientSignal(request, reply);
-      const ticket = service.admit();
+      const ticket = service.admit(request);
       try {
         const audio = await service.decode(request.body.file, { signal });
         const result = await service.transcribe(ticket, audio, {}, signal);
