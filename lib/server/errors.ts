@@ -160,7 +160,7 @@ function decodeHttpError(error: AudioDecodeError): HttpError {
 /** Fastify's error handler: logs, then answers in the route's dialect. */
 export function createErrorHandler(maxUploadBytes: number) {
   return function handleError(this: unknown, error: unknown, request: FastifyRequest, reply: FastifyReply) {
-    if (error instanceof ClientGoneError || request.raw.socket?.destroyed || request.raw.destroyed) {
+    if (error instanceof ClientGoneError || request.raw.socket?.destroyed) {
       // Nobody is listening (whatever broke: an aborted upload surfaces as a parse error); 499
       // (nginx's "client closed request") only shows up in logs and metrics. No stack: not our fault.
       request.log.info({ reason: (error as Error)?.message ?? String(error) }, "request aborted: the client went away");
