@@ -339,11 +339,14 @@ Napi::Value WhisperModel::Vocabulary(const Napi::CallbackInfo &info) {
 Napi::Value WhisperModel::ReferenceTokenize(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   EnsureUsable(env);
-  if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "referenceTokenize(text): text must be a string");
+  if (info.Length() < 1 || !info[0].IsString()) {
+    throw Napi::TypeError::New(env, "referenceTokenize(text): text must be a string");
+  }
   const std::string text = info[0].As<Napi::String>().Utf8Value();
   const int needed = -whisper_tokenize(loaded_.ctx, text.c_str(), nullptr, 0);
   std::vector<whisper_token> tokens(static_cast<size_t>(needed > 0 ? needed : 0));
-  const int n = tokens.empty() ? 0 : whisper_tokenize(loaded_.ctx, text.c_str(), tokens.data(), static_cast<int>(tokens.size()));
+  int n = 0;
+  if (!tokens.empty()) n = whisper_tokenize(loaded_.ctx, text.c_str(), tokens.data(), static_cast<int>(tokens.size()));
   Napi::Int32Array out = Napi::Int32Array::New(env, static_cast<size_t>(n > 0 ? n : 0));
   for (int i = 0; i < n; i++) out[i] = tokens[static_cast<size_t>(i)];
   return out;
