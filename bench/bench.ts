@@ -1,5 +1,6 @@
 // npm run bench [-- --quick | --full] [--model file.bin] [--runs N] [--device cpu|cuda]
 //                [--http-only | --portable-only]  (measure just that section again into latest.json)
+//                [--tokenizer]  (prompt tokenizer on the largest accepted prompt: results/tokenizer.json)
 // Measures tingwu-whisper side by side with whisper-cli built from the same whisper.cpp source
 // and flags. It reports; it never fails on speed.
 import { fork, spawnSync } from "node:child_process";
@@ -10,6 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
+import { tokenizerBench } from "./tokenizer.js";
 import { runtimeInfo } from "../lib/index.js";
 import { makeAudio, scriptedModelPath } from "../test/fixtures/models.js";
 import { encodeWav16 } from "../test/helpers/wav.js";
@@ -81,6 +83,7 @@ const { values } = parseArgs({
     "no-cli": { type: "boolean", default: false },
     "http-only": { type: "boolean", default: false },
     "portable-only": { type: "boolean", default: false },
+    tokenizer: { type: "boolean", default: false },
   },
 });
 const mode = values.quick ? "quick" : values.full ? "full" : "default";
@@ -477,7 +480,14 @@ function printTable(results: BenchResults): void {
   for (const n of results.notes) console.log(`note: ${n}`);
 }
 
-(values["http-only"] ? httpOnly() : values["portable-only"] ? portableOnly() : main()).catch((error) => {
+(values.tokenizer
+  ? tokenizerBench(values.model?.[0], values.runs ? Number(values.runs) : 30, RESULTS)
+  : values["http-only"]
+    ? httpOnly()
+    : values["portable-only"]
+      ? portableOnly()
+      : main()
+).catch((error) => {
   console.error(error);
   process.exit(1);
 });

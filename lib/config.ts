@@ -50,6 +50,16 @@ export interface Settings {
   readonly ffmpegPath: string | undefined;
   /** `DATA_DIR`: where the service keeps its state (hotword lists under `hotwords/`, runtime config in `config.json`). Default `"./data"` (TingWu's `data_dir`). */
   readonly dataDir: string;
+  /** `WHISPER_MAX_AUDIO_S`: longest accepted audio in seconds (checked from a WAV header, or as ffmpeg decodes); longer is 413. Default `14400` (4 h). */
+  readonly whisperMaxAudioS: number;
+  /** `WHISPER_LOAD_RETRIES`: further attempts after a failed model load (download or file), 0 to 1000. Default `5`. */
+  readonly whisperLoadRetries: number;
+  /** `WHISPER_LOAD_RETRY_S`: seconds before the first retry; each next wait doubles, up to 300 s. Default `10`. */
+  readonly whisperLoadRetryS: number;
+  /** `API_KEYS`: comma-separated keys; when any is set, every route but /health and /ready needs one (`Authorization: Bearer <key>` or `X-API-Key`). Default none (open). */
+  readonly apiKeys: readonly string[];
+  /** `CORS_ORIGINS`: comma-separated origins allowed to call from a browser, or `*` for any (never with credentials). Default `*`. */
+  readonly corsOrigins: "*" | readonly string[];
 }
 
 /** One bad variable. */
@@ -144,6 +154,31 @@ function sha256(text: string): Conversion<string> {
 
 const anyText = (text: string): Conversion<string> => ok(text);
 
+function keyList(text: string): Conversion<readonly string[]> {
+  const keys = text.split(",").map((k) => k.trim()).filter((k) => k !== "");
+  if (keys.some((k) => /[\s\x00-\x1f\x7f]/.test(k))) return fail("comma-separated keys without spaces or control characters");
+  return ok(Object.freeze([...new Set(keys)]));
+}
+
+function origins(text: string): Conversion<"*" | readonly string[]> {
+  const list = text.split(",").map((o) => o.trim()).filter((o) => o !== "");
+  if (list.includes("*")) return list.length === 1 ? ok("*") : fail('"*" alone, or a comma-separated list of origins');
+  const normalized: string[] = [];
+  for (const origin of list) {
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      return fail('"*" or comma-separated origins such as https://app.example.com');
+    }
+    if ((url.protocol !== "http:" && url.protocol !== "https:") || url.origin !== origin.replace(/\/+$/, "")) {
+      return fail('"*" or comma-separated origins (scheme://host[:port], no path) such as https://app.example.com');
+    }
+    normalized.push(url.origin);
+  }
+  return list.length === 0 ? ok("*") : ok(Object.freeze(normalized));
+}
+
 const envSchema = z.object({
   ASR_BACKEND: variable(oneOf(ASR_BACKENDS), (): AsrBackendType => "whisper"),
   WHISPER_MODEL: variable(model, () => "large"),
@@ -162,6 +197,11 @@ const envSchema = z.object({
   LOG_LEVEL: variable(oneOf(LOG_LEVELS), (): LogLevel => "info"),
   FFMPEG_PATH: variable<string | undefined>(anyText, () => undefined),
   DATA_DIR: variable(anyText, () => "./data"),
+  WHISPER_MAX_AUDIO_S: variable(positiveNumber(10_000_000), () => 14_400),
+  WHISPER_LOAD_RETRIES: variable(integer(0, 1000), () => 5),
+  WHISPER_LOAD_RETRY_S: variable(positiveNumber(86_400), () => 10),
+  API_KEYS: variable<readonly string[]>(keyList, () => Object.freeze([])),
+  CORS_ORIGINS: variable<"*" | readonly string[]>(origins, (): "*" => "*"),
 });
 
 /** The environment variables {@link loadSettings} reads. */
@@ -209,5 +249,10 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     logLevel: e.LOG_LEVEL,
     ffmpegPath: e.FFMPEG_PATH,
     dataDir: e.DATA_DIR,
+    whisperMaxAudioS: e.WHISPER_MAX_AUDIO_S,
+    whisperLoadRetries: e.WHISPER_LOAD_RETRIES,
+    whisperLoadRetryS: e.WHISPER_LOAD_RETRY_S,
+    apiKeys: e.API_KEYS,
+    corsOrigins: e.CORS_ORIGINS,
   });
 }

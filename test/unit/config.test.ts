@@ -32,8 +32,30 @@ describe("loadSettings", () => {
       logLevel: "info",
       ffmpegPath: undefined,
       dataDir: "./data",
+      whisperMaxAudioS: 14_400,
+      whisperLoadRetries: 5,
+      whisperLoadRetryS: 10,
+      apiKeys: [],
+      corsOrigins: "*",
     });
     expect(Object.isFrozen(s)).toBe(true);
+  });
+
+  it("reads API_KEYS, CORS_ORIGINS and the audio and retry limits (issue 12)", () => {
+    const s = loadSettings({
+      API_KEYS: " a1, b2 ,a1,, ",
+      CORS_ORIGINS: "https://app.example.com/, http://localhost:5173",
+      WHISPER_MAX_AUDIO_S: "60.5",
+      WHISPER_LOAD_RETRIES: "0",
+      WHISPER_LOAD_RETRY_S: "0.25",
+    });
+    expect(s).toMatchObject({ apiKeys: ["a1", "b2"], corsOrigins: ["https://app.example.com", "http://localhost:5173"], whisperMaxAudioS: 60.5, whisperLoadRetries: 0, whisperLoadRetryS: 0.25 });
+    expect(loadSettings({ CORS_ORIGINS: " * " }).corsOrigins).toBe("*");
+    expect(() => loadSettings({ CORS_ORIGINS: "*, https://a.example" })).toThrow(/^Invalid settings in the environment:\nCORS_ORIGINS: expected "\*" alone/);
+    expect(() => loadSettings({ CORS_ORIGINS: "https://a.example/path" })).toThrow(/CORS_ORIGINS: expected "\*" or comma-separated origins \(scheme:\/\/host\[:port\], no path\)/);
+    expect(() => loadSettings({ API_KEYS: "good,has space" })).toThrow(/API_KEYS: expected comma-separated keys without spaces or control characters/);
+    expect(() => loadSettings({ WHISPER_MAX_AUDIO_S: "0" })).toThrow(/WHISPER_MAX_AUDIO_S: expected a number greater than 0/);
+    expect(() => loadSettings({ WHISPER_LOAD_RETRIES: "-1" })).toThrow(/WHISPER_LOAD_RETRIES: expected an integer between 0 and 1000/);
   });
 
   it("accepts whisper and every other TingWu backend", () => {
