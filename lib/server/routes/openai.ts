@@ -10,7 +10,7 @@ import type { WhisperBackendResult, WhisperCallOptions } from "../../backends/wh
 import { languageName } from "../../options.js";
 import { toSrt, toVtt } from "../../tingwu/formats.js";
 import { errorBody, HttpError, toHttpError } from "../errors.js";
-import { boolField, fileField, languageTextField, numberField, textField } from "../multipart.js";
+import { boolField, chineseScriptField, fileField, languageTextField, numberField, textField } from "../multipart.js";
 import type { Ticket } from "../queue.js";
 import { openaiError } from "../schemas.js";
 import { clientSignal } from "../service.js";
@@ -181,6 +181,7 @@ export const openaiRoutes: FastifyPluginAsyncZod<{ service: TranscriptionService
         body: z.object({
           ...commonFields,
           language: languageOption,
+          chinese_script: chineseScriptField(),
           "timestamp_granularities[]": granularities,
           stream: boolField(false, "Send server-sent events: transcript.text.delta per segment, then transcript.text.done"),
         }),
@@ -215,6 +216,7 @@ export const openaiRoutes: FastifyPluginAsyncZod<{ service: TranscriptionService
           language: b.language ?? "auto",
           temperature,
           ...(b.prompt ? { initialPrompt: b.prompt } : {}),
+          ...(b.chinese_script ? { chineseScript: b.chinese_script } : {}),
           ...(verbose ? { includeTokens: true } : {}),
           ...(words ? { tokenTimestamps: true } : {}),
         },
