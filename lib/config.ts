@@ -1,9 +1,11 @@
 // Settings from the environment, validated once at start-up. Variable names and defaults follow
 // TingWu's `src/config.py` where TingWu has the variable, so the same .env / compose file works.
 import { z } from "zod";
+import { CHINESE_SCRIPTS } from "./chinese/script.js";
+import type { ChineseScript } from "./chinese/script.js";
 import { WhisperError } from "./errors.js";
 import { DEFAULT_DOWNLOAD_ROOT, DEFAULT_MODEL_BASE_URL, parseModelSpec } from "./models/names.js";
-import { defaultThreads, MAX_THREADS, normalizeLanguage } from "./options.js";
+import { BOOLEAN_WORDS, defaultThreads, MAX_THREADS, normalizeLanguage, parseBooleanWord } from "./options.js";
 
 /** Every backend TingWu knows. Only the ones registered with `registerBackend` can be built here. */
 export const ASR_BACKENDS = ["pytorch", "onnx", "sensevoice", "gguf", "qwen3", "vibevoice", "router", "whisper"] as const;
@@ -60,6 +62,12 @@ export interface Settings {
   readonly apiKeys: readonly string[];
   /** `CORS_ORIGINS`: comma-separated origins allowed to call from a browser, or `*` for any (never with credentials). Default `*`. */
   readonly corsOrigins: "*" | readonly string[];
+  /** `WHISPER_ZH_SCRIPT`: script of Chinese output (simplified, traditional, traditional-tw, traditional-hk, as-is). Default `"simplified"`. */
+  readonly whisperZhScript: ChineseScript;
+  /** `WHISPER_ZH_PUNCTUATION`: full-width punctuation in Chinese output (true/false, 1/0, yes/no, on/off). Default `true`. */
+  readonly whisperZhPunctuation: boolean;
+  /** `WHISPER_ZH_PROMPT`: put a sentence in the chosen script before the prompt when the language is zh. Default `true` (docs/CHINESE.md). */
+  readonly whisperZhPrompt: boolean;
 }
 
 /** One bad variable. */
@@ -124,6 +132,11 @@ function positiveNumber(max: number) {
     const value = /^\+?(\d+\.?\d*|\.\d+)$/.test(text) ? Number(text) : Number.NaN;
     return value > 0 && value <= max ? ok(value) : fail(`a number greater than 0 and at most ${max}`);
   };
+}
+
+function flag(text: string): Conversion<boolean> {
+  const value = parseBooleanWord(text);
+  return value === undefined ? fail(BOOLEAN_WORDS) : ok(value);
 }
 
 function model(text: string): Conversion<string> {
@@ -202,6 +215,9 @@ const envSchema = z.object({
   WHISPER_LOAD_RETRY_S: variable(positiveNumber(86_400), () => 10),
   API_KEYS: variable<readonly string[]>(keyList, () => Object.freeze([])),
   CORS_ORIGINS: variable<"*" | readonly string[]>(origins, (): "*" => "*"),
+  WHISPER_ZH_SCRIPT: variable(oneOf(CHINESE_SCRIPTS), (): ChineseScript => "simplified"),
+  WHISPER_ZH_PUNCTUATION: variable(flag, () => true),
+  WHISPER_ZH_PROMPT: variable(flag, () => true),
 });
 
 /** The environment variables {@link loadSettings} reads. */
@@ -254,5 +270,8 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     whisperLoadRetryS: e.WHISPER_LOAD_RETRY_S,
     apiKeys: e.API_KEYS,
     corsOrigins: e.CORS_ORIGINS,
+    whisperZhScript: e.WHISPER_ZH_SCRIPT,
+    whisperZhPunctuation: e.WHISPER_ZH_PUNCTUATION,
+    whisperZhPrompt: e.WHISPER_ZH_PROMPT,
   });
 }

@@ -3,6 +3,7 @@
 // message names the option.
 import os from "node:os";
 import { z } from "zod";
+import { CHINESE_SCRIPTS } from "./chinese/script.js";
 import { LANGUAGES } from "./languages.js";
 
 /** Largest thread count accepted (ggml's own limit is 512). */
@@ -50,6 +51,9 @@ export const transcribeOptionsSchema = z.strictObject({
   durationMs: int(0, 2 ** 31 - 1).optional(),
   noContext: z.boolean().optional(),
   singleSegment: z.boolean().optional(),
+  chineseScript: z.enum(CHINESE_SCRIPTS).optional(),
+  chinesePunctuation: z.boolean().optional(),
+  chinesePrompt: z.boolean().optional(),
   signal: z.unknown().optional(),
   onProgress: z.unknown().optional(),
   onSegment: z.unknown().optional(),
@@ -75,6 +79,8 @@ function expectation(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case "invalid_type":
       return issue.expected === "number" ? "a number" : issue.expected === "boolean" ? "a boolean" : `a ${issue.expected}`;
+    case "invalid_value":
+      return `one of ${issue.values.map((v) => String(v)).join(", ")}`;
     case "too_small":
     case "too_big": {
       // Rebuild the whole range from the schema so the message shows both bounds.
@@ -152,6 +158,19 @@ export function checkCallback<F extends (...args: never[]) => unknown>(fn: unkno
   if (fn === undefined) return undefined;
   if (typeof fn !== "function") throw new TypeError(`Expected a function for ${option} but received ${describe(fn)}`);
   return fn as F;
+}
+
+const TRUE_WORDS = ["true", "1", "yes", "on"];
+const FALSE_WORDS = ["false", "0", "no", "off"];
+/** The words {@link parseBooleanWord} accepts, for messages. */
+export const BOOLEAN_WORDS = "true/false, 1/0, yes/no or on/off";
+
+/** A boolean written as text (an env variable, a form or query field), any case; undefined when it is none. */
+export function parseBooleanWord(text: string): boolean | undefined {
+  const word = text.trim().toLowerCase();
+  if (TRUE_WORDS.includes(word)) return true;
+  if (FALSE_WORDS.includes(word)) return false;
+  return undefined;
 }
 
 /** whisper.cpp refuses (with an empty result) anything shorter than 100 ms. */

@@ -1,6 +1,8 @@
 // The public model class: load a whisper.cpp model once, transcribe many times (concurrently,
 // up to `concurrency`), dispose. All waiting happens off the JS thread.
 import fs from "node:fs/promises";
+import { rewriteChineseSegment, rewritesChinese, scriptPrompt } from "./chinese/index.js";
+import type { ChineseOutput, ChineseScript } from "./chinese/index.js";
 import { AbortError, DisposedError, ModelLoadError, TranscriptionError, WhisperError } from "./errors.js";
 import { inspectGgmlModel } from "./models/ggml-format.js";
 import { loadNative } from "./native.js";
@@ -141,6 +143,26 @@ export interface TranscribeOptions {
   noContext?: boolean;
   /** Force a single segment per window. Default `false`. */
   singleSegment?: boolean;
+  /**
+   * Script of Chinese output (when the language asked for or detected is `zh`): `"simplified"`,
+   * `"traditional"`, `"traditional-tw"` (with Taiwan's phrases), `"traditional-hk"`, or `"as-is"`
+   * (whisper.cpp's characters, often a mix). Segment and token texts are converted with OpenCC;
+   * times are untouched; non-Chinese text is never changed. With `language: "auto"`, segments
+   * streamed to `onSegment` are as whisper.cpp wrote them (the language is known at the end).
+   * Default `"as-is"` (the service and CLI default to `"simplified"`: `WHISPER_ZH_SCRIPT`).
+   */
+  chineseScript?: ChineseScript;
+  /**
+   * Full-width `，。？！：；` where ASCII marks follow Chinese characters (not inside Latin words or
+   * numbers), for `zh` output. Default `false` (the service and CLI default to `true`: `WHISPER_ZH_PUNCTUATION`).
+   */
+  chinesePunctuation?: boolean;
+  /**
+   * With `language: "zh"`, puts a sentence in the chosen script before `initialPrompt`
+   * ("以下是普通话的句子。"), which steers Whisper to that script and to full-width punctuation.
+   * Default `false` (the service and CLI default to `true`: `WHISPER_ZH_PROMPT`; docs/CHINESE.md has the measurement).
+   */
+  chinesePrompt?: boolean;
   /** Aborts the transcription: whisper.cpp stops at its next check and the promise rejects with AbortError. */
   signal?: AbortSignal;
   /** Called with the progress in percent (0-100), on the JS thread. */
@@ -326,11 +348,12 @@ export class Whisper {
     const onSegment = checkCallback<(s: Segment) => void>(opts.onSegment, "onSegment");
     const audio = checkSamples(samples);
     const params = this.#nativeParams(opts, audio.length);
+    const chinese: ChineseOutput = { script: opts.chineseScript ?? "as-is", punctuation: opts.chinesePunctuation ?? false };
 
     await this.#slots.acquire(signal);
     try {
       this.#ensureOpen();
-      return await this.#run(audio, params, signal, onProgress, onSegment);
+      return await this.#run(audio, params, signal, onProgress, onSegment, chinese);
     } finally {
       this.#slots.release();
     }
@@ -390,11 +413,15 @@ export class Whisper {
       throw new RangeError(`Expected offsetMs to leave at least 100 ms of the ${audioMs} ms of audio but received ${offsetMs}`);
     }
     const beamSize = opts.beamSize ?? 1;
+    const language = normalizeLanguage(opts.language);
+    const translate = opts.translate ?? false;
+    const leading = opts.chinesePrompt && language === "zh" && !translate ? scriptPrompt(opts.chineseScript ?? "simplified") : "";
+    const prompt = leading + (opts.initialPrompt ?? "");
     return {
       threads: opts.threads ?? this.#threads,
-      language: normalizeLanguage(opts.language),
-      translate: opts.translate ?? false,
-      promptTokens: opts.initialPrompt ? this.#promptTokenizer().encodeTail(opts.initialPrompt, maxPromptTokens(this.#native.info().nTextCtx)) : new Int32Array(0),
+      language,
+      translate,
+      promptTokens: prompt ? this.#promptTokenizer().encodeTail(prompt, maxPromptTokens(this.#native.info().nTextCtx)) : new Int32Array(0),
       temperature: opts.temperature ?? 0,
       temperatureIncrement: opts.temperatureIncrement ?? 0.2,
       beamSize,
@@ -423,7 +450,11 @@ export class Whisper {
     signal: AbortSignal | undefined,
     onProgress: ((p: number) => void) | undefined,
     onSegment: ((s: Segment) => void) | undefined,
+    chinese: ChineseOutput,
   ): Promise<TranscribeResult> {
+    // Chinese output is rewritten only for Chinese: the language asked for, or else the one detected.
+    const rewrite = rewritesChinese(chinese) && !params.translate;
+    const rewriteStreamed = rewrite && params.language === "zh";
     if (signal?.aborted) throw new AbortError("The transcription was aborted", { cause: signal.reason });
     let callbackError: { error: unknown } | undefined;
     let abort = () => undefined as void;
@@ -433,7 +464,10 @@ export class Whisper {
             if (callbackError) return;
             try {
               if (type === "progress") onProgress?.(payload as number);
-              else onSegment?.(toSegment(payload as NativeSegment));
+              else if (onSegment) {
+                const segment = toSegment(payload as NativeSegment);
+                onSegment(rewriteStreamed ? rewriteChineseSegment(segment, chinese) : segment);
+              }
             } catch (error) {
               // A throwing callback stops the run and becomes the call's rejection.
               callbackError = { error };
@@ -460,6 +494,7 @@ export class Whisper {
     }
     if (callbackError) throw callbackError.error;
     const segments = clampSegments(raw.segments.map(toSegment), params.offsetMs, Math.floor((audio.length * 1000) / SAMPLE_RATE));
+    if (rewrite && raw.language === "zh") for (const segment of segments) rewriteChineseSegment(segment, chinese);
     const result: TranscribeResult = {
       text: segments.map((s) => s.text).join(""),
       language: raw.language,

@@ -111,6 +111,9 @@ export class ModelManager {
       downloadRoot: this.#settings.whisperDownloadRoot,
       modelUrl: this.#settings.whisperModelUrl,
       ...(this.#settings.whisperModelSha256 ? { sha256: this.#settings.whisperModelSha256 } : {}),
+      chineseScript: this.#settings.whisperZhScript,
+      chinesePunctuation: this.#settings.whisperZhPunctuation,
+      chinesePrompt: this.#settings.whisperZhPrompt,
     });
     return this.#backend;
   }

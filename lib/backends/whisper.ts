@@ -1,6 +1,8 @@
 // TingWu's `whisper` backend on top of the native core: PCM16LE bytes in,
 // `{ text, sentence_info }` out, hotwords as the decoder prompt.
 import { pcm16ToFloat32 } from "../audio/pcm.js";
+import { parseChineseScript } from "../chinese/index.js";
+import type { ChineseScript } from "../chinese/index.js";
 import { loadNative } from "../native.js";
 import { publicModelName } from "../models/names.js";
 import { resolveModelFile } from "../models/resolve.js";
@@ -33,6 +35,12 @@ export interface WhisperBackendOptions extends BackendOptions {
   download?: boolean;
   /** Expected SHA-256 of the model file (WHISPER_MODEL_SHA256). Default: the official checksum for known names. */
   sha256?: string;
+  /** Script of Chinese output, unless a call says otherwise (see TranscribeOptions.chineseScript). Default `"simplified"`. */
+  chineseScript?: ChineseScript;
+  /** Full-width punctuation in Chinese output, unless a call says otherwise. Default `true`. */
+  chinesePunctuation?: boolean;
+  /** A sentence in the chosen script before the prompt for zh, unless a call says otherwise. Default `true`. */
+  chinesePrompt?: boolean;
   /** Download progress. */
   onDownloadProgress?: (progress: { receivedBytes: number; totalBytes?: number; bytesPerSecond: number; etaSeconds?: number }) => void;
 }
@@ -46,7 +54,15 @@ export interface WhisperBackendResult extends BackendResult {
   whisper: TranscribeResult;
 }
 
-const DEFAULTS = { model: "large", language: "zh", device: "auto", downloadRoot: "./data/models/whisper" } as const;
+const DEFAULTS = {
+  model: "large",
+  language: "zh",
+  device: "auto",
+  downloadRoot: "./data/models/whisper",
+  chineseScript: "simplified",
+  chinesePunctuation: true,
+  chinesePrompt: true,
+} as const;
 
 export class WhisperBackend implements ASRBackend {
   readonly type = "whisper";
@@ -68,6 +84,12 @@ export class WhisperBackend implements ASRBackend {
     }
     if (options.model !== undefined && (typeof options.model !== "string" || options.model.trim() === "")) {
       throw new TypeError(`Expected a model name or .bin path for model but received ${JSON.stringify(options.model)}`);
+    }
+    if (options.chineseScript !== undefined) parseChineseScript(options.chineseScript);
+    for (const key of ["chinesePunctuation", "chinesePrompt"] as const) {
+      if (options[key] !== undefined && typeof options[key] !== "boolean") {
+        throw new TypeError(`Expected a boolean for ${key} but received ${JSON.stringify(options[key])}`);
+      }
     }
     this.#options = { ...options };
     this.#language = normalizeLanguage(options.language ?? DEFAULTS.language);
@@ -131,7 +153,11 @@ export class WhisperBackend implements ASRBackend {
     const { hotwords, language, initialPrompt, ...rest } = options;
     await this.load();
     const prompt = [initialPrompt, buildHotwordPrompt(hotwords)].filter((p): p is string => !!p).join("\n");
+    const o = this.#options;
     const result = await this.whisper.transcribe(samples, {
+      chineseScript: o.chineseScript ?? DEFAULTS.chineseScript,
+      chinesePunctuation: o.chinesePunctuation ?? DEFAULTS.chinesePunctuation,
+      chinesePrompt: o.chinesePrompt ?? DEFAULTS.chinesePrompt,
       ...rest,
       language: language === undefined ? this.#language : normalizeLanguage(language),
       ...(prompt ? { initialPrompt: prompt } : {}),

@@ -6,6 +6,8 @@ import { parseArgs } from "node:util";
 import { decodeAudio } from "../audio/decode.js";
 import { WhisperBackend } from "../backends/whisper.js";
 import type { WhisperBackendResult } from "../backends/whisper.js";
+import { parseChineseScript } from "../chinese/index.js";
+import type { ChineseScript } from "../chinese/index.js";
 import { loadSettings } from "../config.js";
 import { formatProgress } from "../models/progress.js";
 import { toWhisperJson } from "../server/whisper-json.js";
@@ -27,6 +29,8 @@ Options:
                         without it the transcript goes to stdout)
   --threads N           compute threads (default: WHISPER_THREADS, else all cores)
   --device DEVICE       auto | cuda | cpu (default: DEVICE, else auto)
+  --chinese-script S    script of Chinese output: simplified | traditional | traditional-tw |
+                        traditional-hk | as-is (default: WHISPER_ZH_SCRIPT, else simplified)
   --quiet               no progress on stderr`;
 
 export function render(result: WhisperBackendResult, format: Format): string {
@@ -55,6 +59,7 @@ export async function transcribe(args: string[]): Promise<number> {
       "output-dir": { type: "string" },
       threads: { type: "string" },
       device: { type: "string" },
+      "chinese-script": { type: "string" },
       quiet: { type: "boolean", default: false },
     },
     strict: true,
@@ -64,6 +69,12 @@ export async function transcribe(args: string[]): Promise<number> {
   const format = values.format as Format;
   if (!FORMATS.includes(format)) throw new UsageError(`Expected one of ${FORMATS.join(", ")} for --format but received ${JSON.stringify(values.format)}`);
   const outputDir = values["output-dir"];
+  let chineseScript: ChineseScript | undefined;
+  try {
+    if (values["chinese-script"] !== undefined) chineseScript = parseChineseScript(values["chinese-script"], "--chinese-script");
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   if (files.length > 1 && outputDir === undefined) throw new UsageError("Several files need --output-dir (one transcript file each)");
 
   const env = { ...process.env };
@@ -83,6 +94,9 @@ export async function transcribe(args: string[]): Promise<number> {
     downloadRoot: settings.whisperDownloadRoot,
     modelUrl: settings.whisperModelUrl,
     ...(settings.whisperModelSha256 ? { sha256: settings.whisperModelSha256 } : {}),
+    chineseScript: chineseScript ?? settings.whisperZhScript,
+    chinesePunctuation: settings.whisperZhPunctuation,
+    chinesePrompt: settings.whisperZhPrompt,
     onDownloadProgress: (p) => progress.update(`downloading ${settings.whisperModel}  ${formatProgress(p)}`),
   });
   if (outputDir !== undefined) await fs.mkdir(outputDir, { recursive: true });

@@ -2,6 +2,7 @@
 // `backend` changes anything here (whisper decoding options); the other sections belong to
 // TingWu's pipeline stages this service doesn't have, and are accepted and ignored.
 import { z } from "zod";
+import { CHINESE_SCRIPTS } from "../chinese/index.js";
 import { MAX_DECODERS, normalizeLanguage } from "../options.js";
 import type { WhisperCallOptions } from "../backends/whisper.js";
 import { checkFieldLength } from "../limits.js";
@@ -21,6 +22,8 @@ const backendSection = z.looseObject({
   initial_prompt: z.string().optional(),
   condition_on_previous_text: z.boolean().optional(),
   no_speech_threshold: z.number().min(0).max(1).optional(),
+  chinese_script: z.enum(CHINESE_SCRIPTS).optional(),
+  chinese_punctuation: z.boolean().optional(),
 });
 
 export type AsrOptions = { backend: WhisperCallOptions };
@@ -81,8 +84,10 @@ export const asrOptionsField = z
     if (b.initial_prompt !== undefined) options.initialPrompt = b.initial_prompt;
     if (b.condition_on_previous_text !== undefined) options.noContext = !b.condition_on_previous_text;
     if (b.no_speech_threshold !== undefined) options.noSpeechThreshold = b.no_speech_threshold;
+    if (b.chinese_script !== undefined) options.chineseScript = b.chinese_script;
+    if (b.chinese_punctuation !== undefined) options.chinesePunctuation = b.chinese_punctuation;
     return { backend: options };
   })
   .meta({
-    description: `JSON object with TingWu's sections (${ASR_OPTION_SECTIONS.join(", ")}). Only "backend" is used: language, task, temperature, beam_size, best_of, initial_prompt, condition_on_previous_text, no_speech_threshold.`,
+    description: `JSON object with TingWu's sections (${ASR_OPTION_SECTIONS.join(", ")}). Only "backend" is used: language, task, temperature, beam_size, best_of, initial_prompt, condition_on_previous_text, no_speech_threshold, chinese_script (${CHINESE_SCRIPTS.join("|")}), chinese_punctuation.`,
   });

@@ -4,9 +4,10 @@
 import type { MultipartFile } from "@fastify/multipart";
 import type { FastifyRequest } from "fastify";
 import { z } from "zod";
+import { CHINESE_SCRIPTS, parseChineseScript } from "../chinese/index.js";
 import { checkFieldLength, FIELD_LIMITS } from "../limits.js";
 import type { FieldTooLongError, LimitedField } from "../limits.js";
-import { normalizeLanguage } from "../options.js";
+import { BOOLEAN_WORDS, normalizeLanguage, parseBooleanWord } from "../options.js";
 
 /** A file part of a form, read into memory (bounded by WHISPER_MAX_UPLOAD_MB). */
 export interface UploadedFile {
@@ -84,9 +85,6 @@ export function filesField(description: string) {
     .meta({ type: "array", items: { type: "string", format: "binary" }, description });
 }
 
-const TRUE_WORDS = ["true", "1", "yes", "on"];
-const FALSE_WORDS = ["false", "0", "no", "off"];
-
 /** A form or query boolean: true/false/1/0/yes/no/on/off, any case. */
 export function boolField(fallback: boolean, description: string) {
   return z
@@ -95,14 +93,13 @@ export function boolField(fallback: boolean, description: string) {
     .transform((value, ctx) => {
       if (value === undefined) return fallback;
       if (typeof value === "boolean") return value;
-      const word = value.trim().toLowerCase();
-      if (word === "") return fallback;
-      if (TRUE_WORDS.includes(word)) return true;
-      if (FALSE_WORDS.includes(word)) return false;
-      ctx.addIssue({ code: "custom", message: `expected true/false, 1/0, yes/no or on/off but received ${JSON.stringify(value)}` });
+      if (value.trim() === "") return fallback;
+      const parsed = parseBooleanWord(value);
+      if (parsed !== undefined) return parsed;
+      ctx.addIssue({ code: "custom", message: `expected ${BOOLEAN_WORDS} but received ${JSON.stringify(value)}` });
       return z.NEVER;
     })
-    .meta({ description: `${description} (true/false, 1/0, yes/no, on/off). Default ${fallback}.` });
+    .meta({ description: `${description} (${BOOLEAN_WORDS}). Default ${fallback}.` });
 }
 
 /** A form or query number (sent as text). */
@@ -137,6 +134,19 @@ export function limitedTextField(description: string, field: string, kind: Limit
   return textField(`${description}. At most ${FIELD_LIMITS[kind]} characters (413 above)`).superRefine((value, ctx) => {
     const tooLong = checkFieldLength(field, kind, value);
     if (tooLong) ctx.addIssue(tooLongIssue(tooLong));
+  });
+}
+
+/** An optional output script for Chinese text (TranscribeOptions.chineseScript); omitted: the server's WHISPER_ZH_SCRIPT. */
+export function chineseScriptField(description = `Script of Chinese output: ${CHINESE_SCRIPTS.join(", ")}. Default: the server's WHISPER_ZH_SCRIPT (simplified)`) {
+  return textField(description).transform((value, ctx) => {
+    if (value === undefined || value.trim() === "") return undefined;
+    try {
+      return parseChineseScript(value, "chinese_script");
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message });
+      return z.NEVER;
+    }
   });
 }
 

@@ -54,7 +54,7 @@ describe.skipIf(!executablePath)("in headless chromium", () => {
     const errors: string[] = [];
     page.on("pageerror", (error) => errors.push(error.message));
     await page.goto(`${server.base}/`);
-    await expect.poll(() => page.textContent("#model-model"), { timeout: 30_000 }).toBe(server.settings.whisperModel);
+    await expect.poll(() => page.textContent("#model-model"), { timeout: 30_000 }).toBe(path.basename(server.settings.whisperModel));
     expect(await page.textContent("#model-status")).toBe("ready");
 
     await page.setInputFiles("#file", { name: "speech.wav", mimeType: "audio/wav", buffer: wavFile() });

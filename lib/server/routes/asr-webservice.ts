@@ -5,7 +5,7 @@ import { z } from "zod";
 import { languageName } from "../../options.js";
 import { toSrt, toTsv, toTxt, toVtt } from "../../tingwu/formats.js";
 import { HttpError } from "../errors.js";
-import { boolField, fileField, languageTextField, limitedTextField } from "../multipart.js";
+import { boolField, chineseScriptField, fileField, languageTextField, limitedTextField } from "../multipart.js";
 import { detailError } from "../schemas.js";
 import { clientSignal } from "../service.js";
 import type { TranscriptionService } from "../service.js";
@@ -44,6 +44,7 @@ export const asrWebserviceRoutes: FastifyPluginAsyncZod<{ service: Transcription
           vad_filter: boolField(false, "Accepted for compatibility; whisper.cpp's own segmentation is used"),
           word_timestamps: boolField(false, "Add per-word timings to the json output"),
           output: z.enum(ASR_OUTPUTS).default("txt"),
+          chinese_script: chineseScriptField(),
         }),
         body,
         response: {
@@ -67,6 +68,7 @@ export const asrWebserviceRoutes: FastifyPluginAsyncZod<{ service: Transcription
             language: query.language ?? "auto",
             translate: query.task === "translate",
             ...(query.initial_prompt ? { initialPrompt: query.initial_prompt } : {}),
+            ...(query.chinese_script ? { chineseScript: query.chinese_script } : {}),
             ...(query.output === "json" ? { includeTokens: true } : {}),
             ...(query.output === "json" && query.word_timestamps ? { tokenTimestamps: true } : {}),
           },

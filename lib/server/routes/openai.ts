@@ -11,7 +11,7 @@ import { publicModelName } from "../../models/names.js";
 import { languageName } from "../../options.js";
 import { toSrt, toVtt } from "../../tingwu/formats.js";
 import { errorBody, HttpError, toHttpError } from "../errors.js";
-import { boolField, fileField, languageTextField, limitedTextField, numberField, textField } from "../multipart.js";
+import { boolField, chineseScriptField, fileField, languageTextField, limitedTextField, numberField, textField } from "../multipart.js";
 import type { Ticket } from "../queue.js";
 import { openaiError } from "../schemas.js";
 import { clientSignal } from "../service.js";
@@ -182,6 +182,7 @@ export const openaiRoutes: FastifyPluginAsyncZod<{ service: TranscriptionService
         body: z.object({
           ...commonFields,
           language: languageOption,
+          chinese_script: chineseScriptField(),
           "timestamp_granularities[]": granularities,
           stream: boolField(false, "Send server-sent events: transcript.text.delta per segment, then transcript.text.done"),
         }),
@@ -216,6 +217,7 @@ export const openaiRoutes: FastifyPluginAsyncZod<{ service: TranscriptionService
           language: b.language ?? "auto",
           temperature,
           ...(b.prompt ? { initialPrompt: b.prompt } : {}),
+          ...(b.chinese_script ? { chineseScript: b.chinese_script } : {}),
           ...(verbose ? { includeTokens: true } : {}),
           ...(words ? { tokenTimestamps: true } : {}),
         },
