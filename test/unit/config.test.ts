@@ -37,6 +37,9 @@ describe("loadSettings", () => {
       whisperLoadRetryS: 10,
       apiKeys: [],
       corsOrigins: "*",
+      whisperZhScript: "simplified",
+      whisperZhPunctuation: true,
+      whisperZhPrompt: true,
     });
     expect(Object.isFrozen(s)).toBe(true);
   });
