@@ -12,12 +12,20 @@ import {
   defaultThreads,
   detectLanguageOptionsSchema,
   loadOptionsSchema,
+  MIN_SAMPLES,
   normalizeLanguage,
   parseOptions,
   SAMPLE_RATE,
   transcribeOptionsSchema,
 } from "./options.js";
 import { Semaphore } from "./util/semaphore.js";
+import { chunkAudio, planChunks } from "./vad/chunks.js";
+import type { Chunk } from "./vad/chunks.js";
+import { resolveVadModelFile } from "./vad/model.js";
+import { resolveVad } from "./vad/options.js";
+import type { ResolvedVad, VadOptions } from "./vad/options.js";
+import { speechSegments } from "./vad/segments.js";
+import { transcribeChunks } from "./vad/transcribe.js";
 
 /** Options of {@link Whisper.load}. */
 export interface LoadOptions {
@@ -75,6 +83,8 @@ export interface Timings {
   decodeMs?: number;
   batchdMs?: number;
   promptMs?: number;
+  /** With `vad`: wall time of the voice activity detection. */
+  vadMs?: number;
 }
 
 export interface TranscribeResult {
@@ -136,6 +146,12 @@ export interface TranscribeOptions {
   noContext?: boolean;
   /** Force a single segment per window. Default `false`. */
   singleSegment?: boolean;
+  /**
+   * Voice activity detection (Silero, run by whisper.cpp): only speech is decoded, in chunks of
+   * up to 30 s cut at pauses and decoded concurrently on the model's state pool; timestamps stay
+   * in the original audio's time. `true` uses the defaults of {@link VadOptions}. Default `false`.
+   */
+  vad?: boolean | VadOptions;
   /** Aborts the transcription: whisper.cpp stops at its next check and the promise rejects with AbortError. */
   signal?: AbortSignal;
   /** Called with the progress in percent (0-100), on the JS thread. */
@@ -168,6 +184,9 @@ export interface ModelInfo extends Omit<NativeModelInfo, "device"> {
   /** The file loaded, or undefined when loaded from bytes. */
   path?: string;
 }
+
+/** With `vad`, the longest chunk decoded as one piece: Whisper's 30 s window. */
+const MAX_CHUNK_SAMPLES = 30 * SAMPLE_RATE;
 
 function toSegment(s: NativeSegment): Segment {
   const segment: Segment = { start: s.start, end: s.end, text: s.text, noSpeechProb: s.noSpeechProb };
@@ -306,6 +325,8 @@ export class Whisper {
     const onSegment = checkCallback<(s: Segment) => void>(opts.onSegment, "onSegment");
     const audio = checkSamples(samples);
     const params = this.#nativeParams(opts, audio.length);
+    const vad = resolveVad(opts.vad);
+    if (vad) return this.#transcribeWithVad(audio, params, vad, signal, onProgress, onSegment);
 
     await this.#slots.acquire(signal);
     try {
@@ -314,6 +335,84 @@ export class Whisper {
     } finally {
       this.#slots.release();
     }
+  }
+
+  /** Speech probabilities of the Silero VAD model at `modelFile`, one per 512-sample window. */
+  async #detectSpeech(modelFile: string, audio: Float32Array, threads: number, signal: AbortSignal | undefined): Promise<{ probs: Float32Array; windowSamples: number }> {
+    const { binding } = loadNative();
+    const job = binding.detectSpeech(modelFile, audio, { threads, gpu: false, gpuDevice: 0 });
+    const entry = { abort: () => job.abort(), done: job.promise };
+    this.#running.add(entry);
+    const onAbort = () => job.abort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      return await job.promise;
+    } catch (error) {
+      if (signal?.aborted && !this.#disposing) throw new AbortError("The transcription was aborted", { cause: signal.reason });
+      throw this.#translateError(error, true);
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      this.#running.delete(entry);
+    }
+  }
+
+  async #transcribeWithVad(
+    audio: Float32Array,
+    params: NativeTranscribeParams,
+    vad: ResolvedVad,
+    signal: AbortSignal | undefined,
+    onProgress: ((p: number) => void) | undefined,
+    onSegment: ((s: Segment) => void) | undefined,
+  ): Promise<TranscribeResult> {
+    if (signal?.aborted) throw new AbortError("The transcription was aborted", { cause: signal.reason });
+    // offsetMs/durationMs pick the region; VAD and chunks work inside it.
+    const from = params.offsetMs * (SAMPLE_RATE / 1000);
+    const to = params.durationMs > 0 ? Math.min(audio.length, from + params.durationMs * (SAMPLE_RATE / 1000)) : audio.length;
+    const region = audio.subarray(from, to);
+    const modelFile = await resolveVadModelFile(vad.model, signal ? { signal } : {});
+    this.#ensureOpen();
+    const vadStarted = performance.now();
+    const { probs, windowSamples } = await this.#detectSpeech(modelFile, region, Math.min(params.threads, 4), signal);
+    const vadMs = performance.now() - vadStarted;
+    const chunks: Chunk[] = planChunks(
+      speechSegments(probs, windowSamples, vad).map((s) => ({ start: s.start, end: Math.min(s.end, region.length) })),
+      MAX_CHUNK_SAMPLES,
+    );
+    const concurrency = vad.concurrency ?? this.#slots.permits;
+    const { segments, results } = await transcribeChunks(
+      chunks,
+      async (i, prompt, chunkSignal, chunkOnSegment) => {
+        let chunk = chunkAudio(region, chunks[i]!);
+        // whisper.cpp refuses audio under 100 ms: pad a very short chunk with silence.
+        if (chunk.length < MIN_SAMPLES) {
+          const padded = new Float32Array(MIN_SAMPLES);
+          padded.set(chunk);
+          chunk = padded;
+        }
+        await this.#slots.acquire(chunkSignal);
+        try {
+          this.#ensureOpen();
+          const chunkParams = { ...params, offsetMs: 0, durationMs: 0, initialPrompt: prompt ?? "" };
+          return await this.#run(chunk, chunkParams, chunkSignal, undefined, chunkOnSegment);
+        } finally {
+          this.#slots.release();
+        }
+      },
+      { concurrency, initialPrompt: params.initialPrompt, offsetMs: params.offsetMs, signal: signal ?? new AbortController().signal, onSegment, onProgress },
+    ).catch((error: unknown) => {
+      if (signal?.aborted && !this.#disposing) throw new AbortError("The transcription was aborted", { cause: signal.reason });
+      throw error;
+    });
+    const clamped = clampSegments(segments, params.offsetMs, Math.floor((audio.length * 1000) / SAMPLE_RATE));
+    const first = results.find((r) => r !== undefined);
+    const result: TranscribeResult = {
+      text: clamped.map((s) => s.text).join(""),
+      language: first?.language ?? (params.language === "auto" ? "" : params.language),
+      segments: clamped,
+      timings: { computeMs: results.reduce((a, r) => a + (r?.timings.computeMs ?? 0), 0), vadMs },
+    };
+    if (first?.languageProbability !== undefined) result.languageProbability = first.languageProbability;
+    return result;
   }
 
   /** Detects the spoken language from the first 30 s after `offsetMs` (one encoder pass). */
