@@ -178,3 +178,14 @@ export function checkSamples(samples: unknown, option = "samples"): Float32Array
   }
   return samples;
 }
+
+const TRUE_WORDS = ["true", "1", "yes", "on"];
+const FALSE_WORDS = ["false", "0", "no", "off"];
+
+/** A boolean written as a word (form fields, query strings, environment variables): true/false, 1/0, yes/no, on/off, any case; undefined for anything else. */
+export function booleanWord(text: string): boolean | undefined {
+  const word = text.trim().toLowerCase();
+  if (TRUE_WORDS.includes(word)) return true;
+  if (FALSE_WORDS.includes(word)) return false;
+  return undefined;
+}

@@ -372,7 +372,9 @@ export class Whisper {
     const modelFile = await resolveVadModelFile(vad.model, signal ? { signal } : {});
     this.#ensureOpen();
     const vadStarted = performance.now();
-    const { probs, windowSamples } = await this.#detectSpeech(modelFile, region, Math.min(params.threads, 4), signal);
+    // One thread: each 512-sample window is a tiny graph, and ggml's thread pool synchronising
+    // on every one of them is many times slower than a single thread (about 100x on 2 busy cores).
+    const { probs, windowSamples } = await this.#detectSpeech(modelFile, region, 1, signal);
     const vadMs = performance.now() - vadStarted;
     const chunks: Chunk[] = planChunks(
       speechSegments(probs, windowSamples, vad).map((s) => ({ start: s.start, end: Math.min(s.end, region.length) })),

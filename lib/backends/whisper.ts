@@ -6,6 +6,9 @@ import { resolveModelFile } from "../models/resolve.js";
 import { normalizeLanguage } from "../options.js";
 import { buildHotwordPrompt } from "../tingwu/hotwords.js";
 import { toSentenceInfo } from "../tingwu/sentence-info.js";
+import { resolveVadModelFile } from "../vad/model.js";
+import { resolveVad, VAD_DEFAULTS } from "../vad/options.js";
+import type { VadOptions } from "../vad/options.js";
 import { Whisper } from "../whisper.js";
 import type { TranscribeOptions, TranscribeResult } from "../whisper.js";
 import type { ASRBackend, BackendInfo, BackendOptions, BackendResult, BackendTranscribeOptions } from "./types.js";
@@ -32,6 +35,10 @@ export interface WhisperBackendOptions extends BackendOptions {
   download?: boolean;
   /** Expected SHA-256 of the model file (WHISPER_MODEL_SHA256). Default: the official checksum for known names. */
   sha256?: string;
+  /** Voice activity detection for every call that doesn't say otherwise (WHISPER_VAD). Default `false`. */
+  vad?: boolean | VadOptions;
+  /** The VAD model when `vad` doesn't name one: a name (looked up in `downloadRoot`) or a path (WHISPER_VAD_MODEL). Default `"silero-v6.2.0"`. */
+  vadModel?: string;
   /** Download progress. */
   onDownloadProgress?: (progress: { receivedBytes: number; totalBytes?: number; bytesPerSecond: number; etaSeconds?: number }) => void;
 }
@@ -127,15 +134,31 @@ export class WhisperBackend implements ASRBackend {
 
   /** Same as {@link transcribe} for audio that is already 16 kHz mono float (e.g. decoded files). */
   async transcribeSamples(samples: Float32Array, options: WhisperCallOptions = {}): Promise<WhisperBackendResult> {
-    const { hotwords, language, initialPrompt, ...rest } = options;
+    const { hotwords, language, initialPrompt, vad, ...rest } = options;
     await this.load();
     const prompt = [initialPrompt, buildHotwordPrompt(hotwords)].filter((p): p is string => !!p).join("\n");
+    const vadOption = await this.#vad(vad);
     const result = await this.whisper.transcribe(samples, {
       ...rest,
       language: language === undefined ? this.#language : normalizeLanguage(language),
       ...(prompt ? { initialPrompt: prompt } : {}),
+      ...(vadOption ? { vad: vadOption } : {}),
     });
     return { ...toSentenceInfo(result.segments), language: result.language, whisper: result };
+  }
+
+  /** The call's `vad` (or the backend's default) with its model resolved in this backend's model directory. */
+  async #vad(call: boolean | VadOptions | undefined): Promise<VadOptions | undefined> {
+    const chosen = call ?? this.#options.vad;
+    if (chosen === undefined || chosen === false) return undefined;
+    resolveVad(chosen); // validation errors name the option before any model lookup
+    const given: VadOptions = chosen === true ? (typeof this.#options.vad === "object" ? this.#options.vad : {}) : chosen;
+    const o = this.#options;
+    const model = await resolveVadModelFile(given.model ?? o.vadModel ?? VAD_DEFAULTS.model, {
+      downloadRoot: o.downloadRoot ?? DEFAULTS.downloadRoot,
+      download: o.download ?? true,
+    });
+    return { ...given, model };
   }
 
   getInfo(): BackendInfo {

@@ -4,7 +4,7 @@
 import type { MultipartFile } from "@fastify/multipart";
 import type { FastifyRequest } from "fastify";
 import { z } from "zod";
-import { normalizeLanguage } from "../options.js";
+import { booleanWord, normalizeLanguage } from "../options.js";
 
 /** A file part of a form, read into memory (bounded by WHISPER_MAX_UPLOAD_MB). */
 export interface UploadedFile {
@@ -82,25 +82,24 @@ export function filesField(description: string) {
     .meta({ type: "array", items: { type: "string", format: "binary" }, description });
 }
 
-const TRUE_WORDS = ["true", "1", "yes", "on"];
-const FALSE_WORDS = ["false", "0", "no", "off"];
-
-/** A form or query boolean: true/false/1/0/yes/no/on/off, any case. */
-export function boolField(fallback: boolean, description: string) {
+/**
+ * A form or query boolean: true/false/1/0/yes/no/on/off, any case. An `undefined` fallback leaves
+ * the choice to the server's setting (`defaultText` says which).
+ */
+export function boolField<F extends boolean | undefined>(fallback: F, description: string, defaultText = String(fallback)) {
   return z
     .union([z.boolean(), z.string()])
     .optional()
-    .transform((value, ctx) => {
+    .transform((value, ctx): boolean | F => {
       if (value === undefined) return fallback;
       if (typeof value === "boolean") return value;
-      const word = value.trim().toLowerCase();
-      if (word === "") return fallback;
-      if (TRUE_WORDS.includes(word)) return true;
-      if (FALSE_WORDS.includes(word)) return false;
+      if (value.trim() === "") return fallback;
+      const parsed = booleanWord(value);
+      if (parsed !== undefined) return parsed;
       ctx.addIssue({ code: "custom", message: `expected true/false, 1/0, yes/no or on/off but received ${JSON.stringify(value)}` });
       return z.NEVER;
     })
-    .meta({ description: `${description} (true/false, 1/0, yes/no, on/off). Default ${fallback}.` });
+    .meta({ description: `${description} (true/false, 1/0, yes/no, on/off). Default ${defaultText}.` });
 }
 
 /** A form or query number (sent as text). */
