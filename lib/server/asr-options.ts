@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { MAX_DECODERS, normalizeLanguage } from "../options.js";
 import type { WhisperCallOptions } from "../backends/whisper.js";
+import { vadFromFasterWhisper } from "../vad/options.js";
 
 export const ASR_OPTION_SECTIONS = ["preprocess", "chunking", "backend", "postprocess", "speaker", "debug"] as const;
 
@@ -19,6 +20,9 @@ const backendSection = z.looseObject({
   initial_prompt: z.string().optional(),
   condition_on_previous_text: z.boolean().optional(),
   no_speech_threshold: z.number().min(0).max(1).optional(),
+  // faster-whisper's names: Silero VAD on/off and its parameters.
+  vad_filter: z.boolean().optional(),
+  vad_parameters: z.record(z.string(), z.unknown()).optional(),
 });
 
 export type AsrOptions = { backend: WhisperCallOptions };
@@ -74,8 +78,15 @@ export const asrOptionsField = z
     if (b.initial_prompt !== undefined) options.initialPrompt = b.initial_prompt;
     if (b.condition_on_previous_text !== undefined) options.noContext = !b.condition_on_previous_text;
     if (b.no_speech_threshold !== undefined) options.noSpeechThreshold = b.no_speech_threshold;
+    try {
+      const vad = vadFromFasterWhisper(b.vad_filter, b.vad_parameters, "asr_options.backend");
+      if (vad !== undefined) options.vad = vad;
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message });
+      return z.NEVER;
+    }
     return { backend: options };
   })
   .meta({
-    description: `JSON object with TingWu's sections (${ASR_OPTION_SECTIONS.join(", ")}). Only "backend" is used: language, task, temperature, beam_size, best_of, initial_prompt, condition_on_previous_text, no_speech_threshold.`,
+    description: `JSON object with TingWu's sections (${ASR_OPTION_SECTIONS.join(", ")}). Only "backend" is used: language, task, temperature, beam_size, best_of, initial_prompt, condition_on_previous_text, no_speech_threshold, vad_filter (Silero VAD: decode only speech, chunks decoded in parallel), vad_parameters ({threshold, min_speech_duration_ms, min_silence_duration_ms, max_speech_duration_s, speech_pad_ms}).`,
   });

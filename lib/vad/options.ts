@@ -78,3 +78,29 @@ export function resolveVad(vad: unknown, defaults: Partial<VadOptions> = {}): Re
     concurrency: pick("concurrency"),
   };
 }
+
+/** faster-whisper's `vad_parameters` names -> {@link VadOptions} (TingWu's asr_options.backend). */
+const FASTER_WHISPER_NAMES: Readonly<Record<string, keyof VadOptions>> = {
+  threshold: "threshold",
+  min_speech_duration_ms: "minSpeechMs",
+  min_silence_duration_ms: "minSilenceMs",
+  max_speech_duration_s: "maxSpeechS",
+  speech_pad_ms: "speechPadMs",
+};
+
+/**
+ * faster-whisper's `vad_filter` / `vad_parameters` pair as a `vad` option: `undefined` when
+ * neither is given (the server's setting applies). Throws TypeError/RangeError naming `where`.
+ */
+export function vadFromFasterWhisper(vadFilter: boolean | undefined, vadParameters: unknown, where: string): boolean | VadOptions | undefined {
+  if (vadParameters === undefined || vadParameters === null) return vadFilter;
+  if (typeof vadParameters !== "object" || Array.isArray(vadParameters)) throw new TypeError(`Expected an object for ${where}.vad_parameters`);
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(vadParameters)) {
+    const name = FASTER_WHISPER_NAMES[key];
+    if (!name) throw new TypeError(`Unknown key ${JSON.stringify(key)} in ${where}.vad_parameters; valid keys: ${Object.keys(FASTER_WHISPER_NAMES).join(", ")}`);
+    out[name] = value;
+  }
+  const parsed = parseOptions(vadOptionsSchema, out, `${where}.vad_parameters`, `${where}.vad_parameters.`);
+  return vadFilter === false ? false : parsed;
+}
