@@ -84,10 +84,12 @@ export function speechSegments(probs: ArrayLike<number>, windowSamples: number, 
   }
   if (hasCurr && audioLength - currStart > minSpeech) speeches.push({ start: currStart, end: audioLength });
 
-  // Merge segments less than 200 ms apart, then drop the ones still too short.
+  // Merge segments less than 200 ms apart, then drop the ones still too short. Unlike whisper.cpp,
+  // a merge never undoes a maxSpeechS cut (there, continuous speech comes back as one segment).
   const maxMergeGap = Math.floor((SAMPLE_RATE * 200) / 1000);
+  const mergedLimit = p.maxSpeechS > 100_000 ? Number.MAX_SAFE_INTEGER : SAMPLE_RATE * p.maxSpeechS;
   for (let i = 0; i < speeches.length - 1; i++) {
-    if (speeches[i + 1]!.start - speeches[i]!.end < maxMergeGap) {
+    if (speeches[i + 1]!.start - speeches[i]!.end < maxMergeGap && speeches[i + 1]!.end - speeches[i]!.start <= mergedLimit) {
       speeches[i]!.end = speeches[i + 1]!.end;
       speeches.splice(i + 1, 1);
       i--;
