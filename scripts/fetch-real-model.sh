@@ -26,7 +26,7 @@ for arg in "$@"; do
     --vad) VAD=1 ;;
     --vad-only) VAD=1; BASE=0 ;;
     --force) FORCE=1 ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "fetch-real-model: unknown argument '$arg' (expected --tiny, --vad, --vad-only, --force)" >&2; exit 2 ;;
   esac
 done
