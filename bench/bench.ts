@@ -1,6 +1,7 @@
 // npm run bench [-- --quick | --full] [--model file.bin] [--runs N] [--device cpu|cuda]
 //                [--http-only | --portable-only]  (measure just that section again into latest.json)
-//                [--long [--long-minutes N] [--vad-model file.bin]]  (long audio, VAD off/on/on+parallel; bench/long.ts)
+//                [--long [--long-minutes N] [--long-modes off,on,on+parallel] [--vad-model file.bin] [--threads N]]
+//                (long audio with silences, VAD off / on / on+parallel; bench/long.ts)
 // Measures tingwu-whisper side by side with whisper-cli built from the same whisper.cpp source
 // and flags. It reports; it never fails on speed.
 import { fork, spawnSync } from "node:child_process";
@@ -85,6 +86,7 @@ const { values } = parseArgs({
     long: { type: "boolean", default: false },
     "long-minutes": { type: "string", default: "4" },
     "vad-model": { type: "string" },
+    "long-modes": { type: "string", default: "off,on,on+parallel" },
     threads: { type: "string" },
   },
 });
@@ -484,14 +486,17 @@ function printTable(results: BenchResults): void {
 
 /** --long: long-form audio with silences, VAD off / on / on+parallel, into bench/results/long-latest.{json,md}. */
 async function longOnly(): Promise<void> {
-  const { runLong } = await import("./long.js");
+  const { runLong, LONG_MODES } = await import("./long.js");
+  const modes = values["long-modes"].split(",").map((m) => m.trim());
+  const bad = modes.find((m) => !(LONG_MODES as readonly string[]).includes(m));
+  if (bad !== undefined) throw new RangeError(`Expected ${LONG_MODES.join(", ")} in --long-modes but received ${JSON.stringify(bad)}`);
   const model = values.model?.[0] ?? path.join(ROOT, "data", "models", "real", "ggml-base.bin");
   const vadModel = values["vad-model"] ?? path.join(ROOT, "data", "models", "real", "ggml-silero-v6.2.0.bin");
   for (const [file, how] of [[model, "bash scripts/fetch-real-model.sh"], [vadModel, "bash scripts/fetch-real-model.sh --vad-only"]]) {
     if (!existsSync(file!)) throw new Error(`${file} is missing: run ${how}`);
   }
   const threads = values.threads ? Number(values.threads) : cores;
-  const cases = await runLong({ model, vadModel, minutes: Number(values["long-minutes"]), threads });
+  const cases = await runLong({ model, vadModel, minutes: Number(values["long-minutes"]), threads, modes: modes as (typeof LONG_MODES)[number][] });
   const info = runtimeInfo();
   const meta = { date: new Date().toISOString(), model: path.basename(model), vad_model: path.basename(vadModel), cores, cpu: os.cpus()[0]?.model ?? "", variant: info.variant, load: os.loadavg().map((l) => l.toFixed(1)).join(" ") };
   await fs.mkdir(RESULTS, { recursive: true });

@@ -82,7 +82,9 @@ export interface LongCase {
   vad_ms: number | null;
 }
 
-export async function runLong(o: { model: string; vadModel: string; minutes: number; threads: number }): Promise<LongCase[]> {
+export const LONG_MODES = ["off", "on", "on+parallel"] as const;
+
+export async function runLong(o: { model: string; vadModel: string; minutes: number; threads: number; modes?: readonly LongCase["mode"][] }): Promise<LongCase[]> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "tingwu-bench-long-"));
   try {
     const { audio, reference, silences } = await buildAudio(o.minutes, dir);
@@ -90,7 +92,7 @@ export async function runLong(o: { model: string; vadModel: string; minutes: num
     console.error(`long audio: ${audioS.toFixed(1)} s, ${silences.length} silent stretches, ${normalizeWords(reference).length} words`);
     const cases: LongCase[] = [];
     const parallel = Math.max(2, o.threads);
-    for (const mode of ["off", "on", "on+parallel"] as const) {
+    for (const mode of o.modes ?? LONG_MODES) {
       const concurrency = mode === "on+parallel" ? parallel : 1;
       const threads = mode === "on+parallel" ? Math.max(1, Math.floor(o.threads / concurrency)) : o.threads;
       const model = await Whisper.load(o.model, { threads, concurrency });
