@@ -54,6 +54,8 @@ export interface Settings {
   readonly logLevel: LogLevel;
   /** `FFMPEG_PATH`: the ffmpeg executable used to decode non-WAV uploads. Default none (`ffmpeg` on PATH). */
   readonly ffmpegPath: string | undefined;
+  /** `DATA_DIR`: where the service keeps its state (hotword lists under `hotwords/`, runtime config in `config.json`). Default `"./data"` (TingWu's `data_dir`). */
+  readonly dataDir: string;
 }
 
 /** One bad variable. */
@@ -181,6 +183,7 @@ const envSchema = z.object({
   HOST: variable(anyText, () => "0.0.0.0"),
   LOG_LEVEL: variable(oneOf(LOG_LEVELS), (): LogLevel => "info"),
   FFMPEG_PATH: variable<string | undefined>(anyText, () => undefined),
+  DATA_DIR: variable(anyText, () => "./data"),
 });
 
 /** The environment variables {@link loadSettings} reads. */
@@ -229,5 +232,6 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
     ffmpegPath: e.FFMPEG_PATH,
+    dataDir: e.DATA_DIR,
   });
 }

@@ -33,6 +33,7 @@ describe("loadSettings", () => {
       host: "0.0.0.0",
       logLevel: "info",
       ffmpegPath: undefined,
+      dataDir: "./data",
     });
     expect(Object.isFrozen(s)).toBe(true);
   });
@@ -61,6 +62,7 @@ describe("loadSettings", () => {
       HOST: "127.0.0.1",
       LOG_LEVEL: "debug",
       FFMPEG_PATH: "/opt/ffmpeg/bin/ffmpeg",
+      DATA_DIR: "/app/data",
       UNRELATED: "ignored",
     });
     expect(s).toMatchObject({
@@ -80,6 +82,7 @@ describe("loadSettings", () => {
       host: "127.0.0.1",
       logLevel: "debug",
       ffmpegPath: "/opt/ffmpeg/bin/ffmpeg",
+      dataDir: "/app/data",
     });
   });
 
