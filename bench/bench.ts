@@ -1,6 +1,8 @@
 // npm run bench [-- --quick | --full] [--model file.bin] [--runs N] [--device cpu|cuda]
 //                [--http-only | --portable-only]  (measure just that section again into latest.json)
 //                [--tokenizer]  (prompt tokenizer on the largest accepted prompt: results/tokenizer.json)
+//                [--long [--long-minutes N] [--long-modes off,on,on+parallel] [--vad-model file.bin] [--threads N]]
+//                (long audio with silences, VAD off / on / on+parallel; bench/long.ts)
 // Measures tingwu-whisper side by side with whisper-cli built from the same whisper.cpp source
 // and flags. It reports; it never fails on speed.
 import { fork, spawnSync } from "node:child_process";
@@ -84,6 +86,11 @@ const { values } = parseArgs({
     "http-only": { type: "boolean", default: false },
     "portable-only": { type: "boolean", default: false },
     tokenizer: { type: "boolean", default: false },
+    long: { type: "boolean", default: false },
+    "long-minutes": { type: "string", default: "4" },
+    "vad-model": { type: "string" },
+    "long-modes": { type: "string", default: "off,on,on+parallel" },
+    threads: { type: "string" },
   },
 });
 const mode = values.quick ? "quick" : values.full ? "full" : "default";
@@ -480,13 +487,39 @@ function printTable(results: BenchResults): void {
   for (const n of results.notes) console.log(`note: ${n}`);
 }
 
+/** --long: long-form audio with silences, VAD off / on / on+parallel, into bench/results/long-latest.{json,md}. */
+async function longOnly(): Promise<void> {
+  const { runLong, LONG_MODES } = await import("./long.js");
+  const modes = values["long-modes"].split(",").map((m) => m.trim());
+  const bad = modes.find((m) => !(LONG_MODES as readonly string[]).includes(m));
+  if (bad !== undefined) throw new RangeError(`Expected ${LONG_MODES.join(", ")} in --long-modes but received ${JSON.stringify(bad)}`);
+  const model = values.model?.[0] ?? path.join(ROOT, "data", "models", "real", "ggml-base.bin");
+  const vadModel = values["vad-model"] ?? path.join(ROOT, "data", "models", "real", "ggml-silero-v6.2.0.bin");
+  for (const [file, how] of [[model, "bash scripts/fetch-real-model.sh"], [vadModel, "bash scripts/fetch-real-model.sh --vad-only"]]) {
+    if (!existsSync(file!)) throw new Error(`${file} is missing: run ${how}`);
+  }
+  const threads = values.threads ? Number(values.threads) : cores;
+  const cases = await runLong({ model, vadModel, minutes: Number(values["long-minutes"]), threads, modes: modes as (typeof LONG_MODES)[number][] });
+  const info = runtimeInfo();
+  const meta = { date: new Date().toISOString(), model: path.basename(model), vad_model: path.basename(vadModel), cores, cpu: os.cpus()[0]?.model ?? "", variant: info.variant, load: os.loadavg().map((l) => l.toFixed(1)).join(" ") };
+  await fs.mkdir(RESULTS, { recursive: true });
+  await fs.writeFile(path.join(RESULTS, "long-latest.json"), `${JSON.stringify({ meta, cases }, null, 2)}\n`);
+  const header = "| mode | audio s | threads x states | wall s | RTF | WER % | words in silence | VAD ms |\n|---|---|---|---|---|---|---|---|";
+  const rows = cases.map((c) => `| ${c.mode} | ${c.audio_s} | ${c.threads} x ${c.concurrency} | ${(c.wall_ms / 1000).toFixed(1)} | ${c.rtf} | ${c.wer} | ${c.words_in_silence} | ${c.vad_ms ?? "-"} |`);
+  const md = `# Long audio, VAD off / on / on+parallel\n\n${Object.entries(meta).map(([k, v]) => `- ${k}: ${v}`).join("\n")}\n\n${header}\n${rows.join("\n")}\n`;
+  await fs.writeFile(path.join(RESULTS, "long-latest.md"), md);
+  console.log(md);
+}
+
 (values.tokenizer
   ? tokenizerBench(values.model?.[0], values.runs ? Number(values.runs) : 30, RESULTS)
-  : values["http-only"]
-    ? httpOnly()
-    : values["portable-only"]
-      ? portableOnly()
-      : main()
+  : values.long
+    ? longOnly()
+    : values["http-only"]
+      ? httpOnly()
+      : values["portable-only"]
+        ? portableOnly()
+        : main()
 ).catch((error) => {
   console.error(error);
   process.exit(1);

@@ -6,6 +6,8 @@ import type { ChineseScript } from "./chinese/script.js";
 import { WhisperError } from "./errors.js";
 import { DEFAULT_DOWNLOAD_ROOT, DEFAULT_MODEL_BASE_URL, parseModelSpec } from "./models/names.js";
 import { BOOLEAN_WORDS, defaultThreads, MAX_THREADS, normalizeLanguage, parseBooleanWord } from "./options.js";
+import { parseVadModel, VAD_MODEL_NAMES } from "./vad/model.js";
+import { VAD_DEFAULTS } from "./vad/options.js";
 
 /** Every backend TingWu knows. Only the ones registered with `registerBackend` can be built here. */
 export const ASR_BACKENDS = ["pytorch", "onnx", "sensevoice", "gguf", "qwen3", "vibevoice", "router", "whisper"] as const;
@@ -32,6 +34,10 @@ export interface Settings {
   readonly whisperModelUrl: string;
   /** `WHISPER_MODEL_SHA256`: expected SHA-256 of the model file (lower-case hex), checked after a download. Default none (the built-in table of official SHA-1 sums is used). */
   readonly whisperModelSha256: string | undefined;
+  /** `WHISPER_VAD`: voice activity detection on every transcription that doesn't set it (true/false, 1/0, yes/no, on/off). Default `false`. */
+  readonly whisperVad: boolean;
+  /** `WHISPER_VAD_MODEL`: the Silero VAD model, a name (silero-v6.2.0, silero-v5.1.2; looked up and downloaded in WHISPER_DOWNLOAD_ROOT) or a path to a ggml .bin. Default `"silero-v6.2.0"`. */
+  readonly whisperVadModel: string;
   /** `DEVICE`: `cuda`, `cpu` or `auto` (a GPU when there is one). Default `"auto"`. */
   readonly device: Device;
   /** `WHISPER_THREADS`: compute threads per transcription, 1 to 512. Default: the cores available to the process. */
@@ -192,6 +198,15 @@ function origins(text: string): Conversion<"*" | readonly string[]> {
   return list.length === 0 ? ok("*") : ok(Object.freeze(normalized));
 }
 
+function vadModel(text: string): Conversion<string> {
+  try {
+    parseVadModel(text, "WHISPER_VAD_MODEL");
+    return ok(text);
+  } catch {
+    return fail(`a VAD model name (${VAD_MODEL_NAMES.join(", ")}) or a path to a .bin file`);
+  }
+}
+
 const envSchema = z.object({
   ASR_BACKEND: variable(oneOf(ASR_BACKENDS), (): AsrBackendType => "whisper"),
   WHISPER_MODEL: variable(model, () => "large"),
@@ -200,6 +215,8 @@ const envSchema = z.object({
   WHISPER_DOWNLOAD_ROOT: variable(anyText, () => DEFAULT_DOWNLOAD_ROOT),
   WHISPER_MODEL_URL: variable(httpUrl, () => DEFAULT_MODEL_BASE_URL),
   WHISPER_MODEL_SHA256: variable<string | undefined>(sha256, () => undefined),
+  WHISPER_VAD: variable(flag, () => false),
+  WHISPER_VAD_MODEL: variable(vadModel, () => VAD_DEFAULTS.model),
   DEVICE: variable(oneOf(DEVICES), (): Device => "auto"),
   WHISPER_THREADS: variable(integer(1, MAX_THREADS), defaultThreads),
   WHISPER_POOL_SIZE: variable(integer(1, 64), () => 1),
@@ -255,6 +272,8 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     whisperDownloadRoot: e.WHISPER_DOWNLOAD_ROOT,
     whisperModelUrl: e.WHISPER_MODEL_URL,
     whisperModelSha256: e.WHISPER_MODEL_SHA256,
+    whisperVad: e.WHISPER_VAD,
+    whisperVadModel: e.WHISPER_VAD_MODEL,
     device: e.DEVICE,
     whisperThreads: e.WHISPER_THREADS,
     whisperPoolSize: e.WHISPER_POOL_SIZE,

@@ -49,3 +49,8 @@ export { downloadFile } from "./models/download.js";
 export { parseModelSpec, modelFileName, DEFAULT_MODEL_BASE_URL, DEFAULT_DOWNLOAD_ROOT } from "./models/names.js";
 export { formatProgress, formatBytes, formatDuration } from "./models/progress.js";
 export { inspectGgmlModel, GgmlFormatError } from "./models/ggml-format.js";
+export { resolveVadModelFile, parseVadModel, VAD_MODEL_NAMES, DEFAULT_VAD_MODEL_BASE_URL } from "./vad/model.js";
+export type { ResolveVadModelOptions, VadModelName } from "./vad/model.js";
+export { resolveVad, VAD_DEFAULTS } from "./vad/options.js";
+export type { VadOptions } from "./vad/options.js";
+export { convertSilero } from "./models/convert/silero.js";

@@ -83,8 +83,8 @@ export interface NativeTranscribeResult {
 
 export type NativeEvent = (type: "progress" | "segment", payload: number | NativeSegment) => void;
 
-export interface NativeJob {
-  promise: Promise<NativeTranscribeResult>;
+export interface NativeJob<T = NativeTranscribeResult> {
+  promise: Promise<T>;
   abort(): void;
 }
 
@@ -166,6 +166,19 @@ export interface NativeBinding {
     load(source: string | Uint8Array, params: NativeContextParams): Promise<NativeModel>;
   };
   runtimeInfo(): NativeRuntimeInfo;
+  /** Silero VAD (whisper.cpp's whisper_vad_*): one speech probability per 512-sample window. */
+  detectSpeech(modelPath: string, samples: Float32Array, params: NativeVadParams): NativeJob<NativeVadResult>;
+}
+
+export interface NativeVadParams {
+  threads: number;
+  gpu: boolean;
+  gpuDevice: number;
+}
+
+export interface NativeVadResult {
+  probs: Float32Array;
+  windowSamples: number;
 }
 
 export type { CudaChoice, NativeCandidate, NativeVariant, ProbeResult } from "../scripts/native-binaries.mjs";

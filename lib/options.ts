@@ -54,6 +54,7 @@ export const transcribeOptionsSchema = z.strictObject({
   chineseScript: z.enum(CHINESE_SCRIPTS).optional(),
   chinesePunctuation: z.boolean().optional(),
   chinesePrompt: z.boolean().optional(),
+  vad: z.unknown().optional(),
   signal: z.unknown().optional(),
   onProgress: z.unknown().optional(),
   onSegment: z.unknown().optional(),
@@ -101,8 +102,8 @@ function rangeText(schema: z.ZodType | undefined): string | undefined {
   return kind;
 }
 
-/** Parses `input` against `schema`, throwing TypeError/RangeError that name the option. */
-export function parseOptions<S extends z.ZodObject>(schema: S, input: unknown, where: string): z.infer<S> {
+/** Parses `input` against `schema`, throwing TypeError/RangeError that name the option (as `prefix` + key). */
+export function parseOptions<S extends z.ZodObject>(schema: S, input: unknown, where: string, prefix = ""): z.infer<S> {
   if (input === undefined) input = {};
   if (input === null || typeof input !== "object" || Array.isArray(input)) {
     throw new TypeError(`Expected an options object for ${where} but received ${describe(input)}`);
@@ -117,10 +118,10 @@ export function parseOptions<S extends z.ZodObject>(schema: S, input: unknown, w
   const key = String(issue.path[0] ?? "options");
   const value = (input as Record<string, unknown>)[key];
   if (issue.code === "invalid_type") {
-    throw new TypeError(`Expected ${expectation(issue)} for ${key} but received ${describe(value)}`);
+    throw new TypeError(`Expected ${expectation(issue)} for ${prefix}${key} but received ${describe(value)}`);
   }
   const range = rangeText(schema.shape[key] as z.ZodType | undefined) ?? expectation(issue);
-  throw new RangeError(`Expected ${range} for ${key} but received ${describe(value)}`);
+  throw new RangeError(`Expected ${range} for ${prefix}${key} but received ${describe(value)}`);
 }
 
 const LANGUAGE_CODES = new Map<string, string>();

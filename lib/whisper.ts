@@ -14,6 +14,7 @@ import {
   defaultThreads,
   detectLanguageOptionsSchema,
   loadOptionsSchema,
+  MIN_SAMPLES,
   normalizeLanguage,
   parseOptions,
   SAMPLE_RATE,
@@ -21,6 +22,13 @@ import {
 } from "./options.js";
 import { maxPromptTokens, PromptTokenizer } from "./prompt/tokenizer.js";
 import { Semaphore } from "./util/semaphore.js";
+import { chunkAudio, planChunks } from "./vad/chunks.js";
+import type { Chunk } from "./vad/chunks.js";
+import { resolveVadModelFile } from "./vad/model.js";
+import { resolveVad } from "./vad/options.js";
+import type { ResolvedVad, VadOptions } from "./vad/options.js";
+import { speechSegments } from "./vad/segments.js";
+import { transcribeChunks } from "./vad/transcribe.js";
 
 /** Options of {@link Whisper.load}. */
 export interface LoadOptions {
@@ -78,6 +86,8 @@ export interface Timings {
   decodeMs?: number;
   batchdMs?: number;
   promptMs?: number;
+  /** With `vad`: wall time of the voice activity detection. */
+  vadMs?: number;
 }
 
 export interface TranscribeResult {
@@ -163,6 +173,12 @@ export interface TranscribeOptions {
    * Default `false` (the service and CLI default to `true`: `WHISPER_ZH_PROMPT`; docs/CHINESE.md has the measurement).
    */
   chinesePrompt?: boolean;
+  /**
+   * Voice activity detection (Silero, run by whisper.cpp): only speech is decoded, in chunks of
+   * up to 30 s cut at pauses and decoded concurrently on the model's state pool; timestamps stay
+   * in the original audio's time. `true` uses the defaults of {@link VadOptions}. Default `false`.
+   */
+  vad?: boolean | VadOptions;
   /** Aborts the transcription: whisper.cpp stops at its next check and the promise rejects with AbortError. */
   signal?: AbortSignal;
   /** Called with the progress in percent (0-100), on the JS thread. */
@@ -195,6 +211,9 @@ export interface ModelInfo extends Omit<NativeModelInfo, "device"> {
   /** The file loaded, or undefined when loaded from bytes. */
   path?: string;
 }
+
+/** With `vad`, the longest chunk decoded as one piece: Whisper's 30 s window. */
+const MAX_CHUNK_SAMPLES = 30 * SAMPLE_RATE;
 
 function toSegment(s: NativeSegment): Segment {
   const segment: Segment = { start: s.start, end: s.end, text: s.text, noSpeechProb: s.noSpeechProb };
@@ -349,6 +368,8 @@ export class Whisper {
     const audio = checkSamples(samples);
     const params = this.#nativeParams(opts, audio.length);
     const chinese: ChineseOutput = { script: opts.chineseScript ?? "as-is", punctuation: opts.chinesePunctuation ?? false };
+    const vad = resolveVad(opts.vad);
+    if (vad) return this.#transcribeWithVad(audio, params, this.#promptText(opts), vad, signal, onProgress, onSegment, chinese);
 
     await this.#slots.acquire(signal);
     try {
@@ -357,6 +378,88 @@ export class Whisper {
     } finally {
       this.#slots.release();
     }
+  }
+
+  /** Speech probabilities of the Silero VAD model at `modelFile`, one per 512-sample window. */
+  async #detectSpeech(modelFile: string, audio: Float32Array, threads: number, signal: AbortSignal | undefined): Promise<{ probs: Float32Array; windowSamples: number }> {
+    const { binding } = loadNative();
+    const job = binding.detectSpeech(modelFile, audio, { threads, gpu: false, gpuDevice: 0 });
+    const entry = { abort: () => job.abort(), done: job.promise };
+    this.#running.add(entry);
+    const onAbort = () => job.abort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      return await job.promise;
+    } catch (error) {
+      if (signal?.aborted && !this.#disposing) throw new AbortError("The transcription was aborted", { cause: signal.reason });
+      throw this.#translateError(error, true);
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      this.#running.delete(entry);
+    }
+  }
+
+  async #transcribeWithVad(
+    audio: Float32Array,
+    params: NativeTranscribeParams,
+    prompt: string,
+    vad: ResolvedVad,
+    signal: AbortSignal | undefined,
+    onProgress: ((p: number) => void) | undefined,
+    onSegment: ((s: Segment) => void) | undefined,
+    chinese: ChineseOutput,
+  ): Promise<TranscribeResult> {
+    if (signal?.aborted) throw new AbortError("The transcription was aborted", { cause: signal.reason });
+    // offsetMs/durationMs pick the region; VAD and chunks work inside it.
+    const from = params.offsetMs * (SAMPLE_RATE / 1000);
+    const to = params.durationMs > 0 ? Math.min(audio.length, from + params.durationMs * (SAMPLE_RATE / 1000)) : audio.length;
+    const region = audio.subarray(from, to);
+    const modelFile = await resolveVadModelFile(vad.model, signal ? { signal } : {});
+    this.#ensureOpen();
+    const vadStarted = performance.now();
+    // One thread: each 512-sample window is a tiny graph, and ggml's thread pool synchronising
+    // on every one of them is many times slower than a single thread (about 100x on 2 busy cores).
+    const { probs, windowSamples } = await this.#detectSpeech(modelFile, region, 1, signal);
+    const vadMs = performance.now() - vadStarted;
+    const chunks: Chunk[] = planChunks(
+      speechSegments(probs, windowSamples, vad).map((s) => ({ start: s.start, end: Math.min(s.end, region.length) })),
+      MAX_CHUNK_SAMPLES,
+    );
+    const concurrency = vad.concurrency ?? this.#slots.permits;
+    const { segments, results } = await transcribeChunks(
+      chunks,
+      async (i, chunkPrompt, chunkSignal, chunkOnSegment) => {
+        let chunk = chunkAudio(region, chunks[i]!);
+        // whisper.cpp refuses audio under 100 ms: pad a very short chunk with silence.
+        if (chunk.length < MIN_SAMPLES) {
+          const padded = new Float32Array(MIN_SAMPLES);
+          padded.set(chunk);
+          chunk = padded;
+        }
+        await this.#slots.acquire(chunkSignal);
+        try {
+          this.#ensureOpen();
+          const chunkParams = { ...params, offsetMs: 0, durationMs: 0, promptTokens: this.#promptTokens(chunkPrompt ?? "") };
+          return await this.#run(chunk, chunkParams, chunkSignal, undefined, chunkOnSegment, chinese);
+        } finally {
+          this.#slots.release();
+        }
+      },
+      { concurrency, initialPrompt: prompt, offsetMs: params.offsetMs, signal: signal ?? new AbortController().signal, onSegment, onProgress },
+    ).catch((error: unknown) => {
+      if (signal?.aborted && !this.#disposing) throw new AbortError("The transcription was aborted", { cause: signal.reason });
+      throw error;
+    });
+    const clamped = clampSegments(segments, params.offsetMs, Math.floor((audio.length * 1000) / SAMPLE_RATE));
+    const first = results.find((r) => r !== undefined);
+    const result: TranscribeResult = {
+      text: clamped.map((s) => s.text).join(""),
+      language: first?.language ?? (params.language === "auto" ? "" : params.language),
+      segments: clamped,
+      timings: { computeMs: results.reduce((a, r) => a + (r?.timings.computeMs ?? 0), 0), vadMs },
+    };
+    if (first?.languageProbability !== undefined) result.languageProbability = first.languageProbability;
+    return result;
   }
 
   /** Detects the spoken language from the first 30 s after `offsetMs` (one encoder pass). */
@@ -406,6 +509,17 @@ export class Whisper {
     if (this.#disposing) throw new DisposedError();
   }
 
+  /** The prompt as text: the Chinese script sentence (with `chinesePrompt` and zh) before `initialPrompt`. */
+  #promptText(opts: ReturnType<typeof transcribeOptionsSchema.parse>): string {
+    const chineseLead = opts.chinesePrompt && normalizeLanguage(opts.language) === "zh" && !opts.translate;
+    return (chineseLead ? scriptPrompt(opts.chineseScript ?? "simplified") : "") + (opts.initialPrompt ?? "");
+  }
+
+  /** The ids whisper.cpp gets: the prompt's last n_text_ctx/2 - 1 tokens, tokenized in linear time here. */
+  #promptTokens(prompt: string): Int32Array {
+    return prompt ? this.#promptTokenizer().encodeTail(prompt, maxPromptTokens(this.#native.info().nTextCtx)) : new Int32Array(0);
+  }
+
   #nativeParams(opts: ReturnType<typeof transcribeOptionsSchema.parse>, sampleCount: number): NativeTranscribeParams {
     const audioMs = Math.floor((sampleCount * 1000) / SAMPLE_RATE);
     const offsetMs = opts.offsetMs ?? 0;
@@ -415,13 +529,11 @@ export class Whisper {
     const beamSize = opts.beamSize ?? 1;
     const language = normalizeLanguage(opts.language);
     const translate = opts.translate ?? false;
-    const leading = opts.chinesePrompt && language === "zh" && !translate ? scriptPrompt(opts.chineseScript ?? "simplified") : "";
-    const prompt = leading + (opts.initialPrompt ?? "");
     return {
       threads: opts.threads ?? this.#threads,
       language,
       translate,
-      promptTokens: prompt ? this.#promptTokenizer().encodeTail(prompt, maxPromptTokens(this.#native.info().nTextCtx)) : new Int32Array(0),
+      promptTokens: this.#promptTokens(this.#promptText(opts)),
       temperature: opts.temperature ?? 0,
       temperatureIncrement: opts.temperatureIncrement ?? 0.2,
       beamSize,

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "model.h"
 #include "runtime.h"
+#include "vad.h"
 
 namespace tingwu {
 namespace {
@@ -30,6 +31,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   data->model_constructor = Napi::Persistent(model);
   exports.Set("WhisperModel", model);
   exports.Set("runtimeInfo", Napi::Function::New(env, RuntimeInfo, "runtimeInfo"));
+  exports.Set("detectSpeech", Napi::Function::New(env, DetectSpeech, "detectSpeech"));
   return exports;
 }
 

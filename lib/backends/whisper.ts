@@ -9,6 +9,9 @@ import { resolveModelFile } from "../models/resolve.js";
 import { normalizeLanguage } from "../options.js";
 import { buildHotwordPrompt } from "../tingwu/hotwords.js";
 import { toSentenceInfo } from "../tingwu/sentence-info.js";
+import { resolveVadModelFile } from "../vad/model.js";
+import { resolveVad, VAD_DEFAULTS } from "../vad/options.js";
+import type { VadOptions } from "../vad/options.js";
 import { Whisper } from "../whisper.js";
 import type { TranscribeOptions, TranscribeResult } from "../whisper.js";
 import type { ASRBackend, BackendInfo, BackendOptions, BackendResult, BackendTranscribeOptions } from "./types.js";
@@ -41,6 +44,10 @@ export interface WhisperBackendOptions extends BackendOptions {
   chinesePunctuation?: boolean;
   /** A sentence in the chosen script before the prompt for zh, unless a call says otherwise. Default `true`. */
   chinesePrompt?: boolean;
+  /** Voice activity detection for every call that doesn't say otherwise (WHISPER_VAD). Default `false`. */
+  vad?: boolean | VadOptions;
+  /** The VAD model when `vad` doesn't name one: a name (looked up in `downloadRoot`) or a path (WHISPER_VAD_MODEL). Default `"silero-v6.2.0"`. */
+  vadModel?: string;
   /** Download progress. */
   onDownloadProgress?: (progress: { receivedBytes: number; totalBytes?: number; bytesPerSecond: number; etaSeconds?: number }) => void;
 }
@@ -150,10 +157,11 @@ export class WhisperBackend implements ASRBackend {
 
   /** Same as {@link transcribe} for audio that is already 16 kHz mono float (e.g. decoded files). */
   async transcribeSamples(samples: Float32Array, options: WhisperCallOptions = {}): Promise<WhisperBackendResult> {
-    const { hotwords, language, initialPrompt, ...rest } = options;
+    const { hotwords, language, initialPrompt, vad, ...rest } = options;
     await this.load();
     const prompt = [initialPrompt, buildHotwordPrompt(hotwords)].filter((p): p is string => !!p).join("\n");
     const o = this.#options;
+    const vadOption = await this.#vad(vad);
     const result = await this.whisper.transcribe(samples, {
       chineseScript: o.chineseScript ?? DEFAULTS.chineseScript,
       chinesePunctuation: o.chinesePunctuation ?? DEFAULTS.chinesePunctuation,
@@ -161,8 +169,23 @@ export class WhisperBackend implements ASRBackend {
       ...rest,
       language: language === undefined ? this.#language : normalizeLanguage(language),
       ...(prompt ? { initialPrompt: prompt } : {}),
+      ...(vadOption ? { vad: vadOption } : {}),
     });
     return { ...toSentenceInfo(result.segments), language: result.language, whisper: result };
+  }
+
+  /** The call's `vad` (or the backend's default) with its model resolved in this backend's model directory. */
+  async #vad(call: boolean | VadOptions | undefined): Promise<VadOptions | undefined> {
+    const chosen = call ?? this.#options.vad;
+    if (chosen === undefined || chosen === false) return undefined;
+    resolveVad(chosen); // validation errors name the option before any model lookup
+    const given: VadOptions = chosen === true ? (typeof this.#options.vad === "object" ? this.#options.vad : {}) : chosen;
+    const o = this.#options;
+    const model = await resolveVadModelFile(given.model ?? o.vadModel ?? VAD_DEFAULTS.model, {
+      downloadRoot: o.downloadRoot ?? DEFAULTS.downloadRoot,
+      download: o.download ?? true,
+    });
+    return { ...given, model };
   }
 
   getInfo(): BackendInfo {

@@ -5,15 +5,21 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { convertModel, describeSource, ggmlModelName } from "../models/convert/convert.js";
 import { ConvertError } from "../models/convert/errors.js";
+import { convertSilero, isSileroSource, SILERO_SAFETENSORS } from "../models/convert/silero.js";
 import { GgmlFormatError } from "../models/ggml-format.js";
 
 export const CONVERT_USAGE = `Usage: tingwu-whisper models convert <input> [--out ggml-<name>.bin] [--f32] [--force]
+       tingwu-whisper models convert <silero-vad-dir | ${SILERO_SAFETENSORS}> [--vad-version 6.2.0] [--out ...]
 
-Converts a Whisper model to the ggml format whisper.cpp loads.
+Converts a Whisper model, or the Silero VAD model, to the ggml format whisper.cpp loads.
 
   <input>        A CTranslate2 / faster-whisper model directory (model.bin + vocabulary.txt),
                  or a Hugging Face directory (model.safetensors + config.json + tokenizer.json),
-                 or the weights file itself with its side files next to it.
+                 or the weights file itself with its side files next to it,
+                 or Silero VAD weights (${SILERO_SAFETENSORS} from the silero-vad wheel's
+                 silero_vad/data/, or that directory): written as ggml-silero-v<version>.bin.
+  --vad-version  The Silero model version recorded in the file. Default 6.2.0 (the model in
+                 silero-vad 6.2.x wheels).
   -o, --out      Output file. Default: ggml-<name>.bin in the current directory, where <name> is
                  whisper.cpp's name for the model (base, tiny.en, ...).
   --f32          Write weight matrices as f32 instead of f16. whisper.cpp v1.9.1's CPU encoder
@@ -38,7 +44,7 @@ const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 
 /** Runs `models convert` with the arguments after it; resolves to the exit code. */
 export async function runConvert(argv: readonly string[], io: ConvertIO = processIO): Promise<number> {
-  let values: { out?: string; f32?: boolean; force?: boolean; help?: boolean };
+  let values: { out?: string; f32?: boolean; force?: boolean; help?: boolean; "vad-version"?: string };
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
@@ -50,6 +56,7 @@ export async function runConvert(argv: readonly string[], io: ConvertIO = proces
         f32: { type: "boolean" },
         force: { type: "boolean", short: "f" },
         help: { type: "boolean", short: "h" },
+        "vad-version": { type: "string" },
       },
     }));
   } catch (error) {
@@ -70,6 +77,16 @@ export async function runConvert(argv: readonly string[], io: ConvertIO = proces
     return 2;
   }
   try {
+    if (await isSileroSource(input)) {
+      const version = values["vad-version"] ?? "6.2.0";
+      if (!/^\d+\.\d+\.\d+$/.test(version)) {
+        io.stderr(`Expected a major.minor.patch version such as 6.2.0 for --vad-version but received ${JSON.stringify(version)}`);
+        return 2;
+      }
+      const r = await convertSilero(input, values.out ?? `ggml-silero-v${version}.bin`, { version, overwrite: values.force ?? false });
+      io.stdout(`${path.resolve(r.output)}: Silero VAD v${r.version} (16 kHz), ${r.nTensors} tensors, ${mb(r.bytes)}`);
+      return 0;
+    }
     const out = values.out ?? `ggml-${ggmlModelName(await describeSource(input))}${values.f32 ? "-f32" : ""}.bin`;
     if (values.f32) {
       io.stderr("warning: --f32 writes an all-f32 model; whisper.cpp v1.9.1's CPU encoder aborts on it and tingwu-whisper refuses to load it");

@@ -31,6 +31,11 @@ Options:
   --device DEVICE       auto | cuda | cpu (default: DEVICE, else auto)
   --chinese-script S    script of Chinese output: simplified | traditional | traditional-tw |
                         traditional-hk | as-is (default: WHISPER_ZH_SCRIPT, else simplified)
+  --vad                 voice activity detection (Silero): decode only speech, in chunks of up to
+                        30 s cut at pauses; for long recordings with silence (default: WHISPER_VAD)
+  --vad-model NAME|FILE silero-v6.2.0 | silero-v5.1.2 or a ggml .bin (default: WHISPER_VAD_MODEL,
+                        else silero-v6.2.0, downloaded on first use)
+  --pool-size N         whisper states, i.e. VAD chunks decoded at once (default: WHISPER_POOL_SIZE, else 1)
   --quiet               no progress on stderr`;
 
 export function render(result: WhisperBackendResult, format: Format): string {
@@ -60,6 +65,9 @@ export async function transcribe(args: string[]): Promise<number> {
       threads: { type: "string" },
       device: { type: "string" },
       "chinese-script": { type: "string" },
+      vad: { type: "boolean" },
+      "vad-model": { type: "string" },
+      "pool-size": { type: "string" },
       quiet: { type: "boolean", default: false },
     },
     strict: true,
@@ -81,6 +89,8 @@ export async function transcribe(args: string[]): Promise<number> {
   if (values.model !== undefined) env.WHISPER_MODEL = values.model;
   if (values.threads !== undefined) env.WHISPER_THREADS = values.threads;
   if (values.device !== undefined) env.DEVICE = values.device;
+  if (values["vad-model"] !== undefined) env.WHISPER_VAD_MODEL = values["vad-model"];
+  if (values["pool-size"] !== undefined) env.WHISPER_POOL_SIZE = values["pool-size"];
   if (values.language !== undefined) env.WHISPER_LANGUAGE = values.language;
   else if (env.WHISPER_LANGUAGE === undefined) env.WHISPER_LANGUAGE = "auto";
   const settings = loadSettings(env);
@@ -91,6 +101,9 @@ export async function transcribe(args: string[]): Promise<number> {
     language: settings.whisperLanguage,
     device: settings.device,
     threads: settings.whisperThreads,
+    concurrency: settings.whisperPoolSize,
+    vad: values.vad ?? settings.whisperVad,
+    vadModel: settings.whisperVadModel,
     downloadRoot: settings.whisperDownloadRoot,
     modelUrl: settings.whisperModelUrl,
     ...(settings.whisperModelSha256 ? { sha256: settings.whisperModelSha256 } : {}),

@@ -7,6 +7,7 @@ import { MAX_DECODERS, normalizeLanguage } from "../options.js";
 import type { WhisperCallOptions } from "../backends/whisper.js";
 import { checkFieldLength } from "../limits.js";
 import { tooLongIssue } from "./multipart.js";
+import { vadFromFasterWhisper } from "../vad/options.js";
 
 export const ASR_OPTION_SECTIONS = ["preprocess", "chunking", "backend", "postprocess", "speaker", "debug"] as const;
 
@@ -24,6 +25,9 @@ const backendSection = z.looseObject({
   no_speech_threshold: z.number().min(0).max(1).optional(),
   chinese_script: z.enum(CHINESE_SCRIPTS).optional(),
   chinese_punctuation: z.boolean().optional(),
+  // faster-whisper's names: Silero VAD on/off and its parameters.
+  vad_filter: z.boolean().optional(),
+  vad_parameters: z.record(z.string(), z.unknown()).optional(),
 });
 
 export type AsrOptions = { backend: WhisperCallOptions };
@@ -86,8 +90,15 @@ export const asrOptionsField = z
     if (b.no_speech_threshold !== undefined) options.noSpeechThreshold = b.no_speech_threshold;
     if (b.chinese_script !== undefined) options.chineseScript = b.chinese_script;
     if (b.chinese_punctuation !== undefined) options.chinesePunctuation = b.chinese_punctuation;
+    try {
+      const vad = vadFromFasterWhisper(b.vad_filter, b.vad_parameters, "asr_options.backend");
+      if (vad !== undefined) options.vad = vad;
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message });
+      return z.NEVER;
+    }
     return { backend: options };
   })
   .meta({
-    description: `JSON object with TingWu's sections (${ASR_OPTION_SECTIONS.join(", ")}). Only "backend" is used: language, task, temperature, beam_size, best_of, initial_prompt, condition_on_previous_text, no_speech_threshold, chinese_script (${CHINESE_SCRIPTS.join("|")}), chinese_punctuation.`,
+    description: `JSON object with TingWu's sections (${ASR_OPTION_SECTIONS.join(", ")}). Only "backend" is used: language, task, temperature, beam_size, best_of, initial_prompt, condition_on_previous_text, no_speech_threshold, vad_filter (Silero VAD: decode only speech, chunks decoded in parallel), vad_parameters ({threshold, min_speech_duration_ms, min_silence_duration_ms, max_speech_duration_s, speech_pad_ms}).`,
   });

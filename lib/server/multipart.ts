@@ -85,12 +85,15 @@ export function filesField(description: string) {
     .meta({ type: "array", items: { type: "string", format: "binary" }, description });
 }
 
-/** A form or query boolean: true/false/1/0/yes/no/on/off, any case. */
-export function boolField(fallback: boolean, description: string) {
+/**
+ * A form or query boolean: true/false/1/0/yes/no/on/off, any case. An `undefined` fallback leaves
+ * the choice to the server's setting (`defaultText` says which).
+ */
+export function boolField<F extends boolean | undefined>(fallback: F, description: string, defaultText = String(fallback)) {
   return z
     .union([z.boolean(), z.string()])
     .optional()
-    .transform((value, ctx) => {
+    .transform((value, ctx): boolean | F => {
       if (value === undefined) return fallback;
       if (typeof value === "boolean") return value;
       if (value.trim() === "") return fallback;
@@ -99,7 +102,7 @@ export function boolField(fallback: boolean, description: string) {
       ctx.addIssue({ code: "custom", message: `expected ${BOOLEAN_WORDS} but received ${JSON.stringify(value)}` });
       return z.NEVER;
     })
-    .meta({ description: `${description} (${BOOLEAN_WORDS}). Default ${fallback}.` });
+    .meta({ description: `${description} (${BOOLEAN_WORDS}). Default ${defaultText}.` });
 }
 
 /** A form or query number (sent as text). */

@@ -70,6 +70,8 @@ const commonFields = {
   prompt: limitedTextField("Text given to the decoder as previous context (names, spelling, style); whisper uses its last 223 tokens", "prompt", "prompt"),
   response_format: z.enum(RESPONSE_FORMATS).default("json"),
   temperature: numberField(0, 1, "Sampling temperature; 0 is greedy. Default 0"),
+  // Not in OpenAI's API: an extension with faster-whisper's and whisper-asr-webservice's name.
+  vad_filter: boolField(undefined, "Extension: voice activity detection (Silero); decode only the speech, in chunks cut at pauses", "the server's WHISPER_VAD"),
 };
 
 const languageOption = languageTextField("ISO-639-1 code (or English name) of the audio; omitted: detect");
@@ -218,6 +220,7 @@ export const openaiRoutes: FastifyPluginAsyncZod<{ service: TranscriptionService
           temperature,
           ...(b.prompt ? { initialPrompt: b.prompt } : {}),
           ...(b.chinese_script ? { chineseScript: b.chinese_script } : {}),
+          ...(b.vad_filter !== undefined ? { vad: b.vad_filter } : {}),
           ...(verbose ? { includeTokens: true } : {}),
           ...(words ? { tokenTimestamps: true } : {}),
         },
@@ -258,7 +261,14 @@ export const openaiRoutes: FastifyPluginAsyncZod<{ service: TranscriptionService
         segments: verbose,
         stream: false,
         temperature,
-        options: { language: "auto", translate: true, temperature, ...(b.prompt ? { initialPrompt: b.prompt } : {}), ...(verbose ? { includeTokens: true } : {}) },
+        options: {
+          language: "auto",
+          translate: true,
+          temperature,
+          ...(b.prompt ? { initialPrompt: b.prompt } : {}),
+          ...(b.vad_filter !== undefined ? { vad: b.vad_filter } : {}),
+          ...(verbose ? { includeTokens: true } : {}),
+        },
       });
     },
   );
