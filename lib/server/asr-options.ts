@@ -100,5 +100,5 @@ export const asrOptionsField = z
     return { backend: options };
   })
   .meta({
-    description: `JSON object with TingWu's sections (${ASR_OPTION_SECTIONS.join(", ")}). Only "backend" is used: language, task, temperature, beam_size, best_of, initial_prompt, condition_on_previous_text, no_speech_threshold, vad_filter (Silero VAD: decode only speech, chunks decoded in parallel), vad_parameters ({threshold, min_speech_duration_ms, min_silence_duration_ms, max_speech_duration_s, speech_pad_ms}).`,
+    description: `JSON object with TingWu's sections (${ASR_OPTION_SECTIONS.join(", ")}). Only "backend" is used: language, task, temperature, beam_size, best_of, initial_prompt, condition_on_previous_text, no_speech_threshold, chinese_script (${CHINESE_SCRIPTS.join("|")}), chinese_punctuation, vad_filter (Silero VAD: decode only speech, chunks decoded in parallel), vad_parameters ({threshold, min_speech_duration_ms, min_silence_duration_ms, max_speech_duration_s, speech_pad_ms}).`,
   });
