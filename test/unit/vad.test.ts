@@ -46,7 +46,7 @@ describe("vad option", () => {
   it("reads WHISPER_VAD and WHISPER_VAD_MODEL", () => {
     expect(loadSettings({})).toMatchObject({ whisperVad: false, whisperVadModel: "silero-v6.2.0" });
     expect(loadSettings({ WHISPER_VAD: "on", WHISPER_VAD_MODEL: "silero-v5.1.2" })).toMatchObject({ whisperVad: true, whisperVadModel: "silero-v5.1.2" });
-    expect(() => loadSettings({ WHISPER_VAD: "maybe" })).toThrow(/WHISPER_VAD: expected true or false/);
+    expect(() => loadSettings({ WHISPER_VAD: "maybe" })).toThrow(/WHISPER_VAD: expected true\/false, 1\/0, yes\/no or on\/off/);
     expect(() => loadSettings({ WHISPER_VAD_MODEL: "fsmn-vad" })).toThrow(/WHISPER_VAD_MODEL: expected a VAD model name/);
   });
 
