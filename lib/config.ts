@@ -48,6 +48,26 @@ export interface Settings {
   readonly logLevel: LogLevel;
   /** `FFMPEG_PATH`: the ffmpeg executable used to decode non-WAV uploads. Default none (`ffmpeg` on PATH). */
   readonly ffmpegPath: string | undefined;
+  /** `API_KEYS`: comma-separated keys a client must present (`api_key` query parameter, `Authorization: Bearer`, or `X-API-Key`); empty means no key is needed. Default none. */
+  readonly apiKeys: readonly string[];
+  /** `CORS_ORIGINS`: comma-separated origins allowed to call from a browser, or `*` for any. Default `"*"`. */
+  readonly corsOrigins: readonly string[] | "*";
+  /** `WS_HEARTBEAT_INTERVAL`: seconds between `/ws/realtime` ping messages; 0 sends none. Default `30` (TingWu's). */
+  readonly wsHeartbeatInterval: number;
+  /** `WS_HEARTBEAT_TIMEOUT`: seconds without any message from the client after which `/ws/realtime` closes (4408); 0 never. Default `60` (TingWu's). */
+  readonly wsHeartbeatTimeout: number;
+  /** `WS_CHUNK_SIZE`: samples per audio frame suggested to clients in the `connected` message. Default `9600` (600 ms, TingWu's). */
+  readonly wsChunkSize: number;
+  /** `WS_COMPRESSION`: permessage-deflate on `/ws/realtime`. Default `true` (TingWu's). */
+  readonly wsCompression: boolean;
+  /** `REALTIME_MAX_STREAMS`: `/ws/realtime` connections open at once; more are closed with 1013. Default `8`. */
+  readonly realtimeMaxStreams: number;
+  /** `REALTIME_MAX_FRAME_BYTES`: largest message accepted on `/ws/realtime`; larger closes with 1009. Default `1048576`. */
+  readonly realtimeMaxFrameBytes: number;
+  /** `REALTIME_MAX_STREAM_SECONDS`: audio one `/ws/realtime` connection may send in all; more closes with 4413. Default `3600`. */
+  readonly realtimeMaxStreamSeconds: number;
+  /** `REALTIME_STEP_MS`: new audio between two partial decodes of a stream, in ms (100 to 30000). Default `1000`. */
+  readonly realtimeStepMs: number;
 }
 
 /** One bad variable. */
@@ -142,6 +162,34 @@ function sha256(text: string): Conversion<string> {
 
 const anyText = (text: string): Conversion<string> => ok(text);
 
+function list(text: string): Conversion<string[]> {
+  return ok(text.split(",").map((t) => t.trim()).filter((t) => t !== ""));
+}
+
+function origins(text: string): Conversion<string[] | "*"> {
+  const items = text.split(",").map((t) => t.trim()).filter((t) => t !== "");
+  if (items.includes("*")) return ok("*");
+  for (const item of items) {
+    const parsed = z.url({ protocol: /^https?$/ }).safeParse(item);
+    if (!parsed.success || new URL(item).origin !== item.replace(/\/+$/, "")) return fail('"*" or comma-separated origins such as https://app.example.com');
+  }
+  return ok(items.map((i) => i.replace(/\/+$/, "")));
+}
+
+function nonNegativeNumber(max: number) {
+  return (text: string): Conversion<number> => {
+    const value = /^\+?(\d+\.?\d*|\.\d+)$/.test(text) ? Number(text) : Number.NaN;
+    return value >= 0 && value <= max ? ok(value) : fail(`a number between 0 and ${max}`);
+  };
+}
+
+function boolean(text: string): Conversion<boolean> {
+  const t = text.toLowerCase();
+  if (["1", "true", "yes", "on"].includes(t)) return ok(true);
+  if (["0", "false", "no", "off"].includes(t)) return ok(false);
+  return fail("true or false");
+}
+
 const envSchema = z.object({
   ASR_BACKEND: variable(oneOf(ASR_BACKENDS), (): AsrBackendType => "whisper"),
   WHISPER_MODEL: variable(model, () => "large"),
@@ -159,6 +207,16 @@ const envSchema = z.object({
   HOST: variable(anyText, () => "0.0.0.0"),
   LOG_LEVEL: variable(oneOf(LOG_LEVELS), (): LogLevel => "info"),
   FFMPEG_PATH: variable<string | undefined>(anyText, () => undefined),
+  API_KEYS: variable<string[]>(list, () => []),
+  CORS_ORIGINS: variable<string[] | "*">(origins, () => "*"),
+  WS_HEARTBEAT_INTERVAL: variable(nonNegativeNumber(86_400), () => 30),
+  WS_HEARTBEAT_TIMEOUT: variable(nonNegativeNumber(86_400), () => 60),
+  WS_CHUNK_SIZE: variable(integer(1, 16_000 * 60), () => 9600),
+  WS_COMPRESSION: variable(boolean, () => true),
+  REALTIME_MAX_STREAMS: variable(integer(0, 100_000), () => 8),
+  REALTIME_MAX_FRAME_BYTES: variable(integer(2, 64 * 1024 * 1024), () => 1024 * 1024),
+  REALTIME_MAX_STREAM_SECONDS: variable(positiveNumber(31_536_000), () => 3600),
+  REALTIME_STEP_MS: variable(integer(100, 30_000), () => 1000),
 });
 
 /** The environment variables {@link loadSettings} reads. */
@@ -205,5 +263,15 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
     ffmpegPath: e.FFMPEG_PATH,
+    apiKeys: Object.freeze(e.API_KEYS),
+    corsOrigins: e.CORS_ORIGINS === "*" ? "*" : Object.freeze(e.CORS_ORIGINS),
+    wsHeartbeatInterval: e.WS_HEARTBEAT_INTERVAL,
+    wsHeartbeatTimeout: e.WS_HEARTBEAT_TIMEOUT,
+    wsChunkSize: e.WS_CHUNK_SIZE,
+    wsCompression: e.WS_COMPRESSION,
+    realtimeMaxStreams: e.REALTIME_MAX_STREAMS,
+    realtimeMaxFrameBytes: e.REALTIME_MAX_FRAME_BYTES,
+    realtimeMaxStreamSeconds: e.REALTIME_MAX_STREAM_SECONDS,
+    realtimeStepMs: e.REALTIME_STEP_MS,
   });
 }

@@ -18,6 +18,8 @@ import {
   transcribeOptionsSchema,
 } from "./options.js";
 import { Semaphore } from "./util/semaphore.js";
+import { Streamer } from "./stream/streamer.js";
+import type { StreamOptions } from "./stream/streamer.js";
 
 /** Options of {@link Whisper.load}. */
 export interface LoadOptions {
@@ -314,6 +316,16 @@ export class Whisper {
     } finally {
       this.#slots.release();
     }
+  }
+
+  /**
+   * A real-time transcription stream on this model: write PCM chunks, get `partial` events while
+   * people speak and a `final` per utterance. Its decodes share the model's states with every other
+   * call, so many streams can run on one loaded model.
+   */
+  stream(options: StreamOptions = {}): Streamer {
+    this.#ensureOpen();
+    return new Streamer(this, options);
   }
 
   /** Detects the spoken language from the first 30 s after `offsetMs` (one encoder pass). */
