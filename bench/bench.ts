@@ -1,5 +1,6 @@
 // npm run bench [-- --quick | --full] [--model file.bin] [--runs N] [--device cpu|cuda]
 //                [--http-only | --portable-only]  (measure just that section again into latest.json)
+//                [--realtime [--streams 1,2,3,4]]  (streaming: bench/results/realtime-latest.{json,md})
 // Measures tingwu-whisper side by side with whisper-cli built from the same whisper.cpp source
 // and flags. It reports; it never fails on speed.
 import { fork, spawnSync } from "node:child_process";
@@ -81,6 +82,8 @@ const { values } = parseArgs({
     "no-cli": { type: "boolean", default: false },
     "http-only": { type: "boolean", default: false },
     "portable-only": { type: "boolean", default: false },
+    realtime: { type: "boolean", default: false },
+    streams: { type: "string" },
   },
 });
 const mode = values.quick ? "quick" : values.full ? "full" : "default";
@@ -477,7 +480,22 @@ function printTable(results: BenchResults): void {
   for (const n of results.notes) console.log(`note: ${n}`);
 }
 
-(values["http-only"] ? httpOnly() : values["portable-only"] ? portableOnly() : main()).catch((error) => {
+/** --realtime: the streaming section (real speech at real-time speed, 1 and N streams). */
+async function realtimeOnly(): Promise<void> {
+  const { realtimeMarkdown, runRealtimeBench } = await import("./realtime.js");
+  const levels = values.streams ? values.streams.split(",").map(Number) : undefined;
+  if (levels?.some((n) => !Number.isInteger(n) || n < 1)) throw new RangeError(`Expected comma-separated stream counts for --streams but received ${values.streams}`);
+  const report = await runRealtimeBench({ ...(values.model?.[0] ? { model: values.model[0] } : {}), ...(levels ? { levels } : {}) });
+  const stem = `realtime-${new Date().toISOString().slice(0, 10)}-${os.hostname().includes("gpu") ? "gpu" : "vm"}`;
+  await fs.mkdir(RESULTS, { recursive: true });
+  for (const name of [stem, "realtime-latest"]) {
+    await fs.writeFile(path.join(RESULTS, `${name}.json`), JSON.stringify(report, null, 2));
+    await fs.writeFile(path.join(RESULTS, `${name}.md`), realtimeMarkdown(report));
+  }
+  console.log(realtimeMarkdown(report));
+}
+
+(values.realtime ? realtimeOnly() : values["http-only"] ? httpOnly() : values["portable-only"] ? portableOnly() : main()).catch((error) => {
   console.error(error);
   process.exit(1);
 });

@@ -37,7 +37,7 @@ export function connect(url: string, options: WebSocket.ClientOptions = {}): Pro
         closed,
         buffered: () => [...queue],
         sendJson: (data) => ws.send(JSON.stringify(data)),
-        next: (timeoutMs = 60_000) => {
+        next: (timeoutMs = 300_000) => {
           const ready = queue.shift();
           if (ready) return Promise.resolve(ready);
           return new Promise<Received>((res, rej) => {

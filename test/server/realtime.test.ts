@@ -25,7 +25,7 @@ describe("/ws/realtime (TingWu protocol)", () => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer(QUIET);
-  }, 120_000);
+  }, 300_000);
   afterAll(async () => server?.close());
 
   it("says connected with TingWu's config fields, then streams 2pass partials and an offline-quality final", async () => {
@@ -59,7 +59,7 @@ describe("/ws/realtime (TingWu protocol)", () => {
     expect((await speak(client, 1))[0]).toMatchObject({ mode: "2pass-online", text: "Hello world, this", stable: "" });
     client.ws.close(1000);
     expect((await client.closed).code).toBe(1000);
-  }, 120_000);
+  }, 600_000);
 
   it("online mode labels partials and the final 'online'; offline mode sends only the final", async () => {
     const online = await connect(wsUrl(server.base));
@@ -88,7 +88,16 @@ describe("/ws/realtime (TingWu protocol)", () => {
     });
     expect(offline.buffered()).toEqual([]);
     offline.ws.close();
-  }, 120_000);
+  }, 600_000);
+
+  it("serves the microphone page at /realtime", async () => {
+    const response = await fetch(`${server.base}/realtime`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    const html = await response.text();
+    expect(html).toContain("/ws/realtime");
+    expect(html).toContain("is_speaking: true");
+  });
 
   it("answers a client ping with a pong and ignores TingWu's cancel_llm", async () => {
     const client = await connect(wsUrl(server.base));
@@ -127,16 +136,16 @@ describe("/ws/realtime (TingWu protocol)", () => {
     await waitFor(() => whisper.active === 0 && whisper.queued === 0, 30_000, "the decode to stop");
     await new Promise((r) => setTimeout(r, 300));
     expect(whisper.active).toBe(0);
-  }, 60_000);
+  }, 300_000);
 });
 
 describe("/ws/realtime limits, heartbeat and access", () => {
   it("sends pings, keeps a client that answers, and closes one that doesn't with 4408", async () => {
-    const server = await startTestServer({ WS_HEARTBEAT_INTERVAL: "0.1", WS_HEARTBEAT_TIMEOUT: "0.6" });
+    const server = await startTestServer({ WS_HEARTBEAT_INTERVAL: "0.25", WS_HEARTBEAT_TIMEOUT: "3" });
     try {
       const polite = await connect(wsUrl(server.base));
       const silent = await connect(wsUrl(server.base));
-      expect(await polite.next()).toMatchObject({ type: "connected", config: { heartbeat_interval: 0.1 } });
+      expect(await polite.next()).toMatchObject({ type: "connected", config: { heartbeat_interval: 0.25 } });
       expect(await silent.next()).toMatchObject({ type: "connected" });
       const ping = await polite.next();
       expect(ping).toMatchObject({ type: "ping" });
@@ -146,14 +155,14 @@ describe("/ws/realtime limits, heartbeat and access", () => {
       });
       polite.sendJson({ type: "pong" });
       const closed = await silent.closed;
-      expect(closed).toEqual({ code: 4408, reason: expect.stringMatching(/^Heartbeat timeout: no message for 0.6 s/) });
-      await new Promise((r) => setTimeout(r, 800));
+      expect(closed).toEqual({ code: 4408, reason: expect.stringMatching(/^Heartbeat timeout: no message for 3 s/) });
+      await new Promise((r) => setTimeout(r, 3500));
       expect(polite.ws.readyState).toBe(polite.ws.OPEN);
       polite.ws.close();
     } finally {
       await server.close();
     }
-  }, 60_000);
+  }, 300_000);
 
   it("closes oversized frames (1009), streams past their length (4413) and streams beyond the server's limit (1013)", async () => {
     const server = await startTestServer({ ...QUIET, REALTIME_MAX_FRAME_BYTES: "4000", REALTIME_MAX_STREAM_SECONDS: "0.2", REALTIME_MAX_STREAMS: "1" });
@@ -180,7 +189,7 @@ describe("/ws/realtime limits, heartbeat and access", () => {
     } finally {
       await server.close();
     }
-  }, 60_000);
+  }, 300_000);
 
   it("asks for the API key (query, Bearer or X-API-Key) and checks the Origin against CORS_ORIGINS", async () => {
     const server = await startTestServer({ ...QUIET, API_KEYS: "k-one, k-two", CORS_ORIGINS: "https://app.example.com" });
@@ -201,7 +210,7 @@ describe("/ws/realtime limits, heartbeat and access", () => {
     } finally {
       await server.close();
     }
-  }, 60_000);
+  }, 300_000);
 
   it("refuses streams with 1013 while the model is not loaded", async () => {
     const server = await startTestServer(QUIET, { load: false });
