@@ -70,9 +70,15 @@ describe("model.stream() (scripted model)", () => {
       previous = p.stable;
     }
     expect(final.text.startsWith(previous)).toBe(true);
-    // The script came round again: the buffer was cut and decoding went on past it.
-    expect(previous.startsWith(`${HELLO} ${NIHAO} Hello`)).toBe(true);
-    expect(final.sentences.length).toBeGreaterThanOrEqual(3);
+    // The buffer was cut after "TingWu." (4 s decode): the script came round again past the cut.
+    expect(partials).toEqual([
+      { text: HELLO, stable: "", unstable: HELLO, endMs: 2000 },
+      { text: `${HELLO} ${NIHAO}`, stable: HELLO, unstable: ` ${NIHAO}`, endMs: 4000 },
+      { text: `${HELLO} ${NIHAO}`, stable: `${HELLO} ${NIHAO}`, unstable: "", endMs: 6000 },
+      { text: `${HELLO} ${NIHAO} ${HELLO} 你好，`, stable: `${HELLO} ${NIHAO}`, unstable: ` ${HELLO} 你好，`, endMs: 8000 },
+    ]);
+    expect(final.text).toBe(`${HELLO} ${NIHAO} ${HELLO} 你好，`);
+    expect(final.sentences.map((s) => s.start)).toEqual([400, 3800, 5800, 7400]);
     expect(streamer.stats.decodes).toBe(5);
     streamer.close();
   }, 600_000);
