@@ -45,6 +45,7 @@ interface StreamRun {
   revisions: number;
   partials: number;
   decodes: number;
+  computeMs: number;
   finalDelayMs: number;
   werVsOffline: number;
   werVsScript: number;
@@ -63,6 +64,8 @@ export interface RealtimeLevel {
   wer_vs_script: number | null;
   wer_offline_vs_script: number | null;
   decodes_per_audio_s: number | null;
+  /** whisper.cpp's compute time per decode (mean), on this machine under its load at the time. */
+  compute_ms_per_decode: number | null;
   keeps_real_time: boolean;
 }
 
@@ -132,6 +135,7 @@ async function streamClip(model: Whisper, clip: Clip, threads: number): Promise<
     revisions,
     partials,
     decodes: stats.decodes,
+    computeMs: stats.computeMs,
     finalDelayMs,
     werVsOffline: wordErrorRate(clip.offline, final.text).rate,
     werVsScript: wordErrorRate(clip.script, final.text).rate,
@@ -174,6 +178,7 @@ export async function runRealtimeBench(options: { model?: string; levels?: numbe
         wer_vs_script: round(runs.reduce((a, r) => a + r.werVsScript, 0) / n, 3),
         wer_offline_vs_script: round(offlineWer.reduce((a, b) => a + b, 0) / offlineWer.length, 3),
         decodes_per_audio_s: round(runs.reduce((a, r) => a + r.decodes, 0) / audioSeconds, 2),
+        compute_ms_per_decode: round(runs.reduce((a, r) => a + r.computeMs, 0) / Math.max(1, runs.reduce((a, r) => a + r.decodes, 0)), 0),
         keeps_real_time: keeps,
       };
       results.push(level);
@@ -211,9 +216,9 @@ export function realtimeMarkdown(report: Awaited<ReturnType<typeof runRealtimeBe
     `Model ${m.model}, ${m.cores} cores (${m.cpu}), load average at the end ${JSON.stringify(m.loadavg_at_end)}; audio written in ${m.chunk_ms} ms chunks at real-time speed, a partial decode per ${m.step_ms} ms of new audio.`,
     `Word latency: from the end of a word in the audio (offline word timestamps) to its first appearance in a stable partial. A level keeps real time when every stream's p90 latency and final delay are under ${Number(m.realtime_bound_ms) / 1000} s.`,
     "",
-    "| streams | threads/decode | word latency median | p90 | final delay median (max) | stable revisions | WER final vs offline | WER final vs script (offline's) | decodes per audio s | keeps real time |",
-    "|---|---|---|---|---|---|---|---|---|---|",
-    ...report.levels.map((l) => `| ${l.streams} | ${l.threads_per_decode} | ${ms(l.latency_median_ms)} | ${ms(l.latency_p90_ms)} | ${ms(l.final_delay_median_ms)} (${ms(l.final_delay_max_ms)}) | ${l.revisions} | ${pct(l.wer_vs_offline)} | ${pct(l.wer_vs_script)} (${pct(l.wer_offline_vs_script)}) | ${l.decodes_per_audio_s} | ${l.keeps_real_time ? "yes" : "no"} |`),
+    "| streams | threads/decode | word latency median | p90 | final delay median (max) | stable revisions | WER final vs offline | WER final vs script (offline's) | decodes per audio s | compute per decode | keeps real time |",
+    "|---|---|---|---|---|---|---|---|---|---|---|",
+    ...report.levels.map((l) => `| ${l.streams} | ${l.threads_per_decode} | ${ms(l.latency_median_ms)} | ${ms(l.latency_p90_ms)} | ${ms(l.final_delay_median_ms)} (${ms(l.final_delay_max_ms)}) | ${l.revisions} | ${pct(l.wer_vs_offline)} | ${pct(l.wer_vs_script)} (${pct(l.wer_offline_vs_script)}) | ${l.decodes_per_audio_s} | ${l.compute_ms_per_decode} ms | ${l.keeps_real_time ? "yes" : "no"} |`),
     "",
     `Most concurrent real-time streams on this machine: **${m.max_realtime_streams}**.`,
     "",

@@ -76,6 +76,8 @@ export interface StreamStats {
   skipped: number;
   /** Milliseconds of audio received. */
   audioMs: number;
+  /** Milliseconds whisper.cpp spent on this stream's decodes (their `timings.computeMs`). */
+  computeMs: number;
 }
 
 /** The model surface a Streamer needs (Whisper has it). */
@@ -144,7 +146,7 @@ export class Streamer extends EventEmitter<Events> {
   #abort = new AbortController();
   #closed = false;
   #failure: Error | undefined;
-  readonly #stats: StreamStats = { decodes: 0, skipped: 0, audioMs: 0 };
+  readonly #stats: StreamStats = { decodes: 0, skipped: 0, audioMs: 0, computeMs: 0 };
 
   constructor(model: StreamDecoder, options: StreamOptions = {}) {
     super();
@@ -172,7 +174,7 @@ export class Streamer extends EventEmitter<Events> {
 
   /** Work done so far. */
   get stats(): Readonly<StreamStats> {
-    return { ...this.#stats, audioMs: Math.floor(this.#received / PER_MS) };
+    return { ...this.#stats, audioMs: Math.floor(this.#received / PER_MS), computeMs: Math.round(this.#stats.computeMs) };
   }
 
   /** True once {@link close} was called. */
@@ -344,6 +346,7 @@ export class Streamer extends EventEmitter<Events> {
       if (this.#closed) return undefined;
       throw error;
     }
+    this.#stats.computeMs += result.timings.computeMs;
     if (this.#closed) return undefined;
     u.language ??= result.language;
     const audioEnd = u.buffer.end / PER_MS;

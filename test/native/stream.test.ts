@@ -54,7 +54,8 @@ describe("model.stream() (scripted model)", () => {
       startMs: 0,
       endMs: 4000,
     });
-    expect(streamer.stats).toEqual({ decodes: 5, skipped: 0, audioMs: 4000 });
+    expect(streamer.stats).toEqual({ decodes: 5, skipped: 0, audioMs: 4000, computeMs: expect.any(Number) });
+    expect(streamer.stats.computeMs).toBeGreaterThan(0);
     streamer.close();
   }, 600_000);
 
