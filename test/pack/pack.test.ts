@@ -71,6 +71,7 @@ describe.runIf(ready)("npm pack with prebuilds", () => {
     for (const dir of cudaDirs) expect(files).toContain(`prebuilds/${tuple}/${dir}/node.napi.glibc.node`);
     expect(files.some((f) => f.startsWith("build/") || f.startsWith(".cuda-toolkit/") || f.startsWith("test/"))).toBe(false);
     expect(files).toContain("dist/index.js");
+    expect(files).toContain("public/realtime.html"); // served at /realtime
   });
 
   // npm 11 skips a dependency's install script until the project approves it (allowScripts), so
