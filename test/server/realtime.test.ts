@@ -99,11 +99,18 @@ describe("/ws/realtime (TingWu protocol)", () => {
     expect(html).toContain("is_speaking: true");
   });
 
-  it("answers a client ping with a pong and ignores TingWu's cancel_llm", async () => {
+  it("answers a client ping with a pong, ignores TingWu's cancel_llm, and ends an utterance without audio", async () => {
     const client = await connect(wsUrl(server.base));
     await client.next();
     client.sendJson({ type: "cancel_llm" });
     client.sendJson({ type: "ping" });
+    expect(await client.next()).toMatchObject({ type: "pong" });
+    // An utterance without audio ends with an empty final; a second is_speaking:false has nothing to end.
+    client.sendJson({ is_speaking: true, mode: "offline" });
+    client.sendJson({ is_speaking: false });
+    client.sendJson({ is_speaking: false });
+    client.sendJson({ type: "ping" });
+    expect(await client.next()).toEqual({ mode: "offline", text: "", is_final: true, sentence_info: [] });
     expect(await client.next()).toMatchObject({ type: "pong" });
     client.ws.close();
   });

@@ -113,8 +113,9 @@ export class RealtimeSession {
     if (message.language !== undefined) this.#language = message.language;
     if (message.isSpeaking === true) this.#speaking = true;
     if (message.isSpeaking === false) {
+      const wasSpeaking = this.#speaking;
       this.#speaking = false;
-      this.#endUtterance();
+      this.#endUtterance(wasSpeaking);
     }
   }
 
@@ -154,11 +155,15 @@ export class RealtimeSession {
     return streamer;
   }
 
-  #endUtterance(): void {
+  #endUtterance(wasSpeaking: boolean): void {
     const streamer = this.#streamer;
-    if (!streamer) return;
-    this.#streamer = undefined;
     const mode = this.#mode;
+    if (!streamer) {
+      // An utterance without audio still gets its (empty) final, so a client waiting for it never hangs.
+      if (wasSpeaking) this.#queue(() => this.#send({ mode: resultMode(mode, true), text: "", is_final: true, sentence_info: [] }));
+      return;
+    }
+    this.#streamer = undefined;
     const final = streamer.end();
     final.then(
       () => this.#streamers.delete(streamer),
