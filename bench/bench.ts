@@ -1,6 +1,7 @@
 // npm run bench [-- --quick | --full] [--model file.bin] [--runs N] [--device cpu|cuda]
 //                [--http-only | --portable-only]  (measure just that section again into latest.json)
 //                [--realtime [--streams 1,2,3,4]]  (streaming: bench/results/realtime-latest.{json,md})
+//                [--realtime --paced all|jfk]  (decode-paced, latency in audio time: realtime-paced.json)
 // Measures tingwu-whisper side by side with whisper-cli built from the same whisper.cpp source
 // and flags. It reports; it never fails on speed.
 import { fork, spawnSync } from "node:child_process";
@@ -84,6 +85,7 @@ const { values } = parseArgs({
     "portable-only": { type: "boolean", default: false },
     realtime: { type: "boolean", default: false },
     streams: { type: "string" },
+    paced: { type: "string" },
   },
 });
 const mode = values.quick ? "quick" : values.full ? "full" : "default";
@@ -482,7 +484,14 @@ function printTable(results: BenchResults): void {
 
 /** --realtime: the streaming section (real speech at real-time speed, 1 and N streams). */
 async function realtimeOnly(): Promise<void> {
-  const { realtimeMarkdown, runRealtimeBench } = await import("./realtime.js");
+  const { realtimeMarkdown, runPacedBench, runRealtimeBench } = await import("./realtime.js");
+  if (values.paced !== undefined) {
+    // --paced all|jfk: decode-paced, machine-independent latency in audio time (bench/results/realtime-paced.json).
+    const paced = await runPacedBench({ ...(values.model?.[0] ? { model: values.model[0] } : {}), ...(values.paced === "jfk" ? { only: "jfk" } : {}) });
+    await fs.writeFile(path.join(RESULTS, "realtime-paced.json"), JSON.stringify({ date: new Date().toISOString(), loadavg: os.loadavg(), ...paced }, null, 2));
+    console.log(JSON.stringify({ ...paced, runs: undefined }, null, 2));
+    return;
+  }
   const levels = values.streams ? values.streams.split(",").map(Number) : undefined;
   if (levels?.some((n) => !Number.isInteger(n) || n < 1)) throw new RangeError(`Expected comma-separated stream counts for --streams but received ${values.streams}`);
   const report = await runRealtimeBench({ ...(values.model?.[0] ? { model: values.model[0] } : {}), ...(levels ? { levels } : {}) });

