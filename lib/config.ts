@@ -68,6 +68,8 @@ export interface Settings {
   readonly realtimeMaxStreamSeconds: number;
   /** `REALTIME_STEP_MS`: new audio between two partial decodes of a stream, in ms (100 to 30000). Default `1000`. */
   readonly realtimeStepMs: number;
+  /** `DATA_DIR`: where the service keeps its state (hotword lists under `hotwords/`, runtime config in `config.json`). Default `"./data"` (TingWu's `data_dir`). */
+  readonly dataDir: string;
 }
 
 /** One bad variable. */
@@ -217,6 +219,7 @@ const envSchema = z.object({
   REALTIME_MAX_FRAME_BYTES: variable(integer(2, 64 * 1024 * 1024), () => 1024 * 1024),
   REALTIME_MAX_STREAM_SECONDS: variable(positiveNumber(31_536_000), () => 3600),
   REALTIME_STEP_MS: variable(integer(100, 30_000), () => 1000),
+  DATA_DIR: variable(anyText, () => "./data"),
 });
 
 /** The environment variables {@link loadSettings} reads. */
@@ -273,5 +276,6 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     realtimeMaxFrameBytes: e.REALTIME_MAX_FRAME_BYTES,
     realtimeMaxStreamSeconds: e.REALTIME_MAX_STREAM_SECONDS,
     realtimeStepMs: e.REALTIME_STEP_MS,
+    dataDir: e.DATA_DIR,
   });
 }

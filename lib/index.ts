@@ -4,6 +4,7 @@ export type {
   LanguageDetection,
   LoadOptions,
   ModelInfo,
+  RuntimeInfo,
   Segment,
   Timings,
   Token,
@@ -13,6 +14,7 @@ export type {
 export { Streamer } from "./stream/index.js";
 export type { StreamFinal, StreamOptions, StreamPartial, StreamSentence, StreamStats } from "./stream/index.js";
 export { AbortError, DisposedError, ModelLoadError, NativeLoadError, TranscriptionError, WhisperError } from "./errors.js";
+export type { BinaryChoice } from "./native.js";
 export { LANGUAGES } from "./languages.js";
 export { languageName, normalizeLanguage } from "./options.js";
 

@@ -41,6 +41,7 @@ describe("loadSettings", () => {
       realtimeMaxFrameBytes: 1048576,
       realtimeMaxStreamSeconds: 3600,
       realtimeStepMs: 1000,
+      dataDir: "./data",
     });
     expect(Object.isFrozen(s)).toBe(true);
   });
@@ -67,6 +68,7 @@ describe("loadSettings", () => {
       HOST: "127.0.0.1",
       LOG_LEVEL: "debug",
       FFMPEG_PATH: "/opt/ffmpeg/bin/ffmpeg",
+      DATA_DIR: "/app/data",
       UNRELATED: "ignored",
     });
     expect(s).toMatchObject({
@@ -84,6 +86,7 @@ describe("loadSettings", () => {
       host: "127.0.0.1",
       logLevel: "debug",
       ffmpegPath: "/opt/ffmpeg/bin/ffmpeg",
+      dataDir: "/app/data",
     });
   });
 
