@@ -2,6 +2,7 @@
 //                [--http-only | --portable-only]  (measure just that section again into latest.json)
 //                [--realtime [--streams 1,2,3,4]]  (streaming: bench/results/realtime-latest.{json,md})
 //                [--realtime --paced all|jfk]  (decode-paced, latency in audio time: realtime-paced.json)
+//                [--tokenizer]  (prompt tokenizer on the largest accepted prompt: results/tokenizer.json)
 // Measures tingwu-whisper side by side with whisper-cli built from the same whisper.cpp source
 // and flags. It reports; it never fails on speed.
 import { fork, spawnSync } from "node:child_process";
@@ -12,6 +13,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
+import { tokenizerBench } from "./tokenizer.js";
 import { runtimeInfo } from "../lib/index.js";
 import { makeAudio, scriptedModelPath } from "../test/fixtures/models.js";
 import { encodeWav16 } from "../test/helpers/wav.js";
@@ -86,6 +88,7 @@ const { values } = parseArgs({
     realtime: { type: "boolean", default: false },
     streams: { type: "string" },
     paced: { type: "string" },
+    tokenizer: { type: "boolean", default: false },
   },
 });
 const mode = values.quick ? "quick" : values.full ? "full" : "default";
@@ -504,7 +507,16 @@ async function realtimeOnly(): Promise<void> {
   console.log(realtimeMarkdown(report));
 }
 
-(values.realtime ? realtimeOnly() : values["http-only"] ? httpOnly() : values["portable-only"] ? portableOnly() : main()).catch((error) => {
+(values.realtime
+  ? realtimeOnly()
+  : values.tokenizer
+  ? tokenizerBench(values.model?.[0], values.runs ? Number(values.runs) : 30, RESULTS)
+  : values["http-only"]
+    ? httpOnly()
+    : values["portable-only"]
+      ? portableOnly()
+      : main()
+).catch((error) => {
   console.error(error);
   process.exit(1);
 });

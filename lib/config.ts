@@ -48,10 +48,6 @@ export interface Settings {
   readonly logLevel: LogLevel;
   /** `FFMPEG_PATH`: the ffmpeg executable used to decode non-WAV uploads. Default none (`ffmpeg` on PATH). */
   readonly ffmpegPath: string | undefined;
-  /** `API_KEYS`: comma-separated keys a client must present (`api_key` query parameter, `Authorization: Bearer`, or `X-API-Key`); empty means no key is needed. Default none. */
-  readonly apiKeys: readonly string[];
-  /** `CORS_ORIGINS`: comma-separated origins allowed to call from a browser, or `*` for any. Default `"*"`. */
-  readonly corsOrigins: readonly string[] | "*";
   /** `WS_HEARTBEAT_INTERVAL`: seconds between `/ws/realtime` ping messages; 0 sends none. Default `30` (TingWu's). */
   readonly wsHeartbeatInterval: number;
   /** `WS_HEARTBEAT_TIMEOUT`: seconds without any message from the client after which `/ws/realtime` closes (4408); 0 never. Default `60` (TingWu's). */
@@ -70,6 +66,16 @@ export interface Settings {
   readonly realtimeStepMs: number;
   /** `DATA_DIR`: where the service keeps its state (hotword lists under `hotwords/`, runtime config in `config.json`). Default `"./data"` (TingWu's `data_dir`). */
   readonly dataDir: string;
+  /** `WHISPER_MAX_AUDIO_S`: longest accepted audio in seconds (checked from a WAV header, or as ffmpeg decodes); longer is 413. Default `14400` (4 h). */
+  readonly whisperMaxAudioS: number;
+  /** `WHISPER_LOAD_RETRIES`: further attempts after a failed model load (download or file), 0 to 1000. Default `5`. */
+  readonly whisperLoadRetries: number;
+  /** `WHISPER_LOAD_RETRY_S`: seconds before the first retry; each next wait doubles, up to 300 s. Default `10`. */
+  readonly whisperLoadRetryS: number;
+  /** `API_KEYS`: comma-separated keys; when any is set, every route but /health and /ready needs one (`Authorization: Bearer <key>` or `X-API-Key`). Default none (open). */
+  readonly apiKeys: readonly string[];
+  /** `CORS_ORIGINS`: comma-separated origins allowed to call from a browser, or `*` for any (never with credentials). Default `*`. */
+  readonly corsOrigins: "*" | readonly string[];
 }
 
 /** One bad variable. */
@@ -164,18 +170,29 @@ function sha256(text: string): Conversion<string> {
 
 const anyText = (text: string): Conversion<string> => ok(text);
 
-function list(text: string): Conversion<string[]> {
-  return ok(text.split(",").map((t) => t.trim()).filter((t) => t !== ""));
+function keyList(text: string): Conversion<readonly string[]> {
+  const keys = text.split(",").map((k) => k.trim()).filter((k) => k !== "");
+  if (keys.some((k) => /[\s\x00-\x1f\x7f]/.test(k))) return fail("comma-separated keys without spaces or control characters");
+  return ok(Object.freeze([...new Set(keys)]));
 }
 
-function origins(text: string): Conversion<string[] | "*"> {
-  const items = text.split(",").map((t) => t.trim()).filter((t) => t !== "");
-  if (items.includes("*")) return ok("*");
-  for (const item of items) {
-    const parsed = z.url({ protocol: /^https?$/ }).safeParse(item);
-    if (!parsed.success || new URL(item).origin !== item.replace(/\/+$/, "")) return fail('"*" or comma-separated origins such as https://app.example.com');
+function origins(text: string): Conversion<"*" | readonly string[]> {
+  const list = text.split(",").map((o) => o.trim()).filter((o) => o !== "");
+  if (list.includes("*")) return list.length === 1 ? ok("*") : fail('"*" alone, or a comma-separated list of origins');
+  const normalized: string[] = [];
+  for (const origin of list) {
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      return fail('"*" or comma-separated origins such as https://app.example.com');
+    }
+    if ((url.protocol !== "http:" && url.protocol !== "https:") || url.origin !== origin.replace(/\/+$/, "")) {
+      return fail('"*" or comma-separated origins (scheme://host[:port], no path) such as https://app.example.com');
+    }
+    normalized.push(url.origin);
   }
-  return ok(items.map((i) => i.replace(/\/+$/, "")));
+  return list.length === 0 ? ok("*") : ok(Object.freeze(normalized));
 }
 
 function nonNegativeNumber(max: number) {
@@ -209,8 +226,6 @@ const envSchema = z.object({
   HOST: variable(anyText, () => "0.0.0.0"),
   LOG_LEVEL: variable(oneOf(LOG_LEVELS), (): LogLevel => "info"),
   FFMPEG_PATH: variable<string | undefined>(anyText, () => undefined),
-  API_KEYS: variable<string[]>(list, () => []),
-  CORS_ORIGINS: variable<string[] | "*">(origins, () => "*"),
   WS_HEARTBEAT_INTERVAL: variable(nonNegativeNumber(86_400), () => 30),
   WS_HEARTBEAT_TIMEOUT: variable(nonNegativeNumber(86_400), () => 60),
   WS_CHUNK_SIZE: variable(integer(1, 16_000 * 60), () => 9600),
@@ -220,6 +235,11 @@ const envSchema = z.object({
   REALTIME_MAX_STREAM_SECONDS: variable(positiveNumber(31_536_000), () => 3600),
   REALTIME_STEP_MS: variable(integer(100, 30_000), () => 1000),
   DATA_DIR: variable(anyText, () => "./data"),
+  WHISPER_MAX_AUDIO_S: variable(positiveNumber(10_000_000), () => 14_400),
+  WHISPER_LOAD_RETRIES: variable(integer(0, 1000), () => 5),
+  WHISPER_LOAD_RETRY_S: variable(positiveNumber(86_400), () => 10),
+  API_KEYS: variable<readonly string[]>(keyList, () => Object.freeze([])),
+  CORS_ORIGINS: variable<"*" | readonly string[]>(origins, (): "*" => "*"),
 });
 
 /** The environment variables {@link loadSettings} reads. */
@@ -266,8 +286,6 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
     ffmpegPath: e.FFMPEG_PATH,
-    apiKeys: Object.freeze(e.API_KEYS),
-    corsOrigins: e.CORS_ORIGINS === "*" ? "*" : Object.freeze(e.CORS_ORIGINS),
     wsHeartbeatInterval: e.WS_HEARTBEAT_INTERVAL,
     wsHeartbeatTimeout: e.WS_HEARTBEAT_TIMEOUT,
     wsChunkSize: e.WS_CHUNK_SIZE,
@@ -277,5 +295,10 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     realtimeMaxStreamSeconds: e.REALTIME_MAX_STREAM_SECONDS,
     realtimeStepMs: e.REALTIME_STEP_MS,
     dataDir: e.DATA_DIR,
+    whisperMaxAudioS: e.WHISPER_MAX_AUDIO_S,
+    whisperLoadRetries: e.WHISPER_LOAD_RETRIES,
+    whisperLoadRetryS: e.WHISPER_LOAD_RETRY_S,
+    apiKeys: e.API_KEYS,
+    corsOrigins: e.CORS_ORIGINS,
   });
 }

@@ -24,7 +24,8 @@ export interface NativeTranscribeParams {
   threads: number;
   language: string;
   translate: boolean;
-  initialPrompt: string;
+  /** Decoder prompt ids from lib/prompt/tokenizer.ts (whisper.cpp's text tokenizer is never used). */
+  promptTokens: Int32Array;
   temperature: number;
   temperatureIncrement: number;
   beamSize: number;
@@ -122,6 +123,10 @@ export interface NativeModel {
   /** Frees the context and its states (aborting and waiting for stragglers). Idempotent. */
   free(): void;
   activeJobs(): number;
+  /** Every token id's bytes end to end (id i: `bytes[offsets[i], offsets[i + 1])`), extra tokens included (whisper_token_to_str). */
+  vocabulary(): { bytes: Buffer; offsets: Int32Array };
+  /** whisper.cpp's own tokenizer: only for checking lib/prompt/tokenizer.ts on short texts (it overflows the stack on long ones). */
+  referenceTokenize(text: string): Int32Array;
 }
 
 export interface NativeDevice {

@@ -17,6 +17,7 @@ import {
   SAMPLE_RATE,
   transcribeOptionsSchema,
 } from "./options.js";
+import { maxPromptTokens, PromptTokenizer } from "./prompt/tokenizer.js";
 import { Semaphore } from "./util/semaphore.js";
 import { Streamer } from "./stream/streamer.js";
 import type { StreamOptions } from "./stream/streamer.js";
@@ -96,7 +97,11 @@ export interface TranscribeOptions {
   language?: string;
   /** Translate to English. Default `false`. */
   translate?: boolean;
-  /** Text given to the decoder as previous context (names, spelling, style). Default none. */
+  /**
+   * Text given to the decoder as previous context (names, spelling, style). Default none. Any
+   * length is safe: it is tokenized in linear time and only its last `nTextCtx / 2 - 1` tokens
+   * (223) are used, as whisper.cpp does.
+   */
   initialPrompt?: string;
   /** Compute threads for this call. Default: the model's `threads`. */
   threads?: number;
@@ -224,6 +229,7 @@ export class Whisper {
   readonly #slots: Semaphore;
   readonly #running = new Set<{ abort(): void; done: Promise<unknown> }>();
   readonly #path: string | undefined;
+  #tokenizer: PromptTokenizer | undefined;
   #disposing: Promise<void> | undefined;
 
   private constructor(native: NativeModel, threads: number, concurrency: number, path: string | undefined) {
@@ -282,6 +288,20 @@ export class Whisper {
     const info: ModelInfo = { ...raw, device, threads: this.#threads, concurrency: this.#slots.permits };
     if (this.#path !== undefined) info.path = this.#path;
     return info;
+  }
+
+  /**
+   * The token ids whisper.cpp's tokenizer gives for `text` (all of them; a transcription uses the
+   * last `nTextCtx / 2 - 1`). Linear in the text's length. Throws DisposedError after dispose.
+   */
+  tokenize(text: string): Int32Array {
+    return this.#promptTokenizer().encode(text);
+  }
+
+  #promptTokenizer(): PromptTokenizer {
+    this.#ensureOpen();
+    // Built on first use (~50k entries), so models that never see a prompt don't pay for it.
+    return (this.#tokenizer ??= PromptTokenizer.fromVocabulary(this.#native.vocabulary()));
   }
 
   /** Transcriptions running now. */
@@ -386,7 +406,7 @@ export class Whisper {
       threads: opts.threads ?? this.#threads,
       language: normalizeLanguage(opts.language),
       translate: opts.translate ?? false,
-      initialPrompt: opts.initialPrompt ?? "",
+      promptTokens: opts.initialPrompt ? this.#promptTokenizer().encodeTail(opts.initialPrompt, maxPromptTokens(this.#native.info().nTextCtx)) : new Int32Array(0),
       temperature: opts.temperature ?? 0,
       temperatureIncrement: opts.temperatureIncrement ?? 0.2,
       beamSize,

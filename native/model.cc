@@ -1,5 +1,6 @@
 #include "model.h"
 
+#include <cstring>
 #include <filesystem>
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -126,6 +127,8 @@ Napi::Function WhisperModel::Define(Napi::Env env) {
                          InstanceMethod<&WhisperModel::GetInfo>("info"),
                          InstanceMethod<&WhisperModel::Free>("free"),
                          InstanceMethod<&WhisperModel::ActiveJobs>("activeJobs"),
+                         InstanceMethod<&WhisperModel::Vocabulary>("vocabulary"),
+                         InstanceMethod<&WhisperModel::ReferenceTokenize>("referenceTokenize"),
                      });
 }
 
@@ -306,6 +309,46 @@ Napi::Value WhisperModel::GetInfo(const Napi::CallbackInfo &info) {
     std::lock_guard<std::mutex> lock(mutex_);
     out.Set("states", Napi::Number::New(env, 1 + static_cast<double>(extra_states_.size())));
   }
+  return out;
+}
+
+// vocabulary(): { bytes: Buffer, offsets: Int32Array }, every token id's bytes
+// (whisper_token_to_str, extra tokens included) end to end; id i is bytes[offsets[i], offsets[i+1]).
+// One buffer rather than 50k small ones. The prompt tokenizer in TypeScript is built from it.
+Napi::Value WhisperModel::Vocabulary(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  EnsureUsable(env);
+  const int n = whisper_n_vocab(loaded_.ctx);
+  std::string bytes;
+  Napi::Int32Array offsets = Napi::Int32Array::New(env, static_cast<size_t>(n) + 1);
+  offsets[0] = 0;
+  for (int i = 0; i < n; i++) {
+    const char *text = whisper_token_to_str(loaded_.ctx, i);
+    if (text) bytes.append(text);
+    offsets[static_cast<size_t>(i) + 1] = static_cast<int32_t>(bytes.size());
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("bytes", Napi::Buffer<char>::Copy(env, bytes.data(), bytes.size()));
+  out.Set("offsets", offsets);
+  return out;
+}
+
+// referenceTokenize(text: string): Int32Array, whisper.cpp's own tokenizer. Only for checking
+// the TypeScript tokenizer on short texts: its std::regex recursion overflows the stack on long
+// ones, so user text never reaches it.
+Napi::Value WhisperModel::ReferenceTokenize(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  EnsureUsable(env);
+  if (info.Length() < 1 || !info[0].IsString()) {
+    throw Napi::TypeError::New(env, "referenceTokenize(text): text must be a string");
+  }
+  const std::string text = info[0].As<Napi::String>().Utf8Value();
+  const int needed = -whisper_tokenize(loaded_.ctx, text.c_str(), nullptr, 0);
+  std::vector<whisper_token> tokens(static_cast<size_t>(needed > 0 ? needed : 0));
+  int n = 0;
+  if (!tokens.empty()) n = whisper_tokenize(loaded_.ctx, text.c_str(), tokens.data(), static_cast<int>(tokens.size()));
+  Napi::Int32Array out = Napi::Int32Array::New(env, static_cast<size_t>(n > 0 ? n : 0));
+  for (int i = 0; i < n; i++) out[i] = tokens[static_cast<size_t>(i)];
   return out;
 }
 

@@ -55,6 +55,8 @@ class WhisperModel : public Napi::ObjectWrap<WhisperModel> {
   Napi::Value GetInfo(const Napi::CallbackInfo &info);
   Napi::Value Free(const Napi::CallbackInfo &info);
   Napi::Value ActiveJobs(const Napi::CallbackInfo &info);
+  Napi::Value Vocabulary(const Napi::CallbackInfo &info);
+  Napi::Value ReferenceTokenize(const Napi::CallbackInfo &info);
 
   void EnsureUsable(Napi::Env env) const;
   void FreeNow();

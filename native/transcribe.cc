@@ -24,7 +24,9 @@ struct Request {
   int threads = 1;
   std::string language = "auto";
   bool translate = false;
-  std::string initial_prompt;
+  // Prompt token ids, tokenized in TypeScript (lib/prompt/tokenizer.ts): whisper.cpp's own
+  // regex tokenizer recurses per byte and overflows the stack on long prompts.
+  std::vector<whisper_token> prompt_tokens;
   float temperature = 0.0f;
   float temperature_increment = 0.2f;
   int beam_size = 1;
@@ -315,7 +317,9 @@ class TranscribeWorker : public Napi::AsyncWorker {
     params.max_len = r.max_segment_length;
     params.split_on_word = r.split_on_word;
     params.max_tokens = r.max_tokens_per_segment;
-    params.initial_prompt = r.initial_prompt.empty() ? nullptr : r.initial_prompt.c_str();
+    params.initial_prompt = nullptr;
+    params.prompt_tokens = r.prompt_tokens.empty() ? nullptr : r.prompt_tokens.data();
+    params.prompt_n_tokens = static_cast<int>(r.prompt_tokens.size());
     params.language = r.language.c_str();
     params.detect_language = false;
     params.suppress_blank = r.suppress_blank;
@@ -423,7 +427,14 @@ Request ReadRequest(Napi::Env env, const Napi::Value &samples_value, const Napi:
   r.threads = GetInt(o, "threads");
   r.language = GetString(o, "language");
   r.translate = GetBool(o, "translate");
-  r.initial_prompt = GetString(o, "initialPrompt");
+  {
+    Napi::Value tokens = o.Get("promptTokens");
+    if (!tokens.IsTypedArray() || tokens.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+      throw Napi::TypeError::New(env, "transcribe(samples, params): params.promptTokens must be an Int32Array");
+    }
+    auto ids = tokens.As<Napi::Int32Array>();
+    r.prompt_tokens.assign(ids.Data(), ids.Data() + ids.ElementLength());
+  }
   r.temperature = GetFloat(o, "temperature");
   r.temperature_increment = GetFloat(o, "temperatureIncrement");
   r.beam_size = GetInt(o, "beamSize");

@@ -5,7 +5,7 @@ import { setImmediate as nextTurn } from "node:timers/promises";
 import { AbortError } from "../errors.js";
 import { decodeWithFfmpeg } from "./ffmpeg.js";
 import { pcm16ToFloat32 } from "./pcm.js";
-import { AudioDecodeError, isWav, parseWav, Resampler } from "./wav.js";
+import { AudioDecodeError, isWav, parseWav, Resampler, SAMPLE_RATE_RANGE } from "./wav.js";
 
 /** Whisper's input rate. */
 export const WHISPER_SAMPLE_RATE = 16_000;
@@ -46,8 +46,9 @@ function describe(value: unknown): string {
 }
 
 function checkPcmLayout(sampleRate: unknown, channels: unknown): { sampleRate: number; channels: number } {
-  if (typeof sampleRate !== "number" || !Number.isInteger(sampleRate) || sampleRate < 1000 || sampleRate > 384_000) {
-    throw new RangeError(`Expected an integer between 1000 and 384000 for sampleRate but received ${String(sampleRate)}`);
+  const { min, max } = SAMPLE_RATE_RANGE;
+  if (typeof sampleRate !== "number" || !Number.isInteger(sampleRate) || sampleRate < min || sampleRate > max) {
+    throw new RangeError(`Expected an integer between ${min} and ${max} for sampleRate but received ${String(sampleRate)}`);
   }
   if (typeof channels !== "number" || !Number.isInteger(channels) || channels < 1 || channels > 64) {
     throw new RangeError(`Expected an integer between 1 and 64 for channels but received ${String(channels)}`);
@@ -152,13 +153,12 @@ export async function decodeAudio(input: Uint8Array | string, options: DecodeAud
     if (isWav(bytes)) {
       let wav;
       try {
-        wav = parseWav(bytes);
+        wav = parseWav(bytes, maxDurationMs !== undefined ? { maxDurationMs } : {});
       } catch (error) {
         // ADPCM, mu-law, A-law, RF64...: valid audio that ffmpeg decodes.
         if (!(error instanceof AudioDecodeError && error.code === "UNSUPPORTED_FORMAT")) throw error;
       }
       if (wav) {
-        checkDuration(wav.samples.length, wav.sampleRate, maxDurationMs);
         return finish(sanitize(await to16k(wav.samples, wav.sampleRate, signal)), "wav");
       }
     } else if (bytes.length >= 4 && String.fromCharCode(...bytes.subarray(0, 4)) === "RIFF" && bytes.length < 12) {

@@ -37,6 +37,18 @@ export class AudioDecodeError extends WhisperError {
   }
 }
 
+/**
+ * Sample rates accepted for WAV and raw PCM input, in Hz. A header claiming 1 Hz would turn each
+ * uploaded byte into thousands of 16 kHz samples; nothing real is recorded below 1 kHz or above 384 kHz.
+ */
+export const SAMPLE_RATE_RANGE = { min: 1000, max: 384_000 } as const;
+
+/** Options of {@link parseWav}. */
+export interface ParseWavOptions {
+  /** Reject with code TOO_LONG, before any sample is decoded, when the header's duration exceeds this (ms). Default: no limit. */
+  maxDurationMs?: number;
+}
+
 export const WAVE_FORMAT_PCM = 0x0001;
 export const WAVE_FORMAT_IEEE_FLOAT = 0x0003;
 export const WAVE_FORMAT_EXTENSIBLE = 0xfffe;
@@ -84,7 +96,7 @@ export function isWav(bytes: Uint8Array): boolean {
  * streaming recorders that never went back to fix the header) means "to the end of the file".
  * Throws {@link AudioDecodeError}.
  */
-export function parseWav(bytes: Uint8Array): WavAudio {
+export function parseWav(bytes: Uint8Array, options: ParseWavOptions = {}): WavAudio {
   if (!(bytes instanceof Uint8Array)) throw new TypeError(`Expected a Buffer or Uint8Array for bytes but received ${bytes === null ? "null" : typeof bytes}`);
   if (bytes.length < 12) {
     if (bytes.length >= 4 && fourcc(bytes, 0) === "RIFF") {
@@ -135,6 +147,10 @@ export function parseWav(bytes: Uint8Array): WavAudio {
       : new AudioDecodeError("Invalid WAV: no data chunk", "INVALID_WAV");
   }
   const frames = Math.floor(data.length / format.blockAlign);
+  const durationMs = (frames / format.sampleRate) * 1000;
+  if (options.maxDurationMs !== undefined && durationMs > options.maxDurationMs) {
+    throw new AudioDecodeError(`The audio lasts ${Math.round(durationMs)} ms, more than the allowed ${options.maxDurationMs} ms`, "TOO_LONG");
+  }
   return {
     sampleRate: format.sampleRate,
     channels: format.channels,
@@ -173,7 +189,9 @@ function readFormat(view: DataView, at: number, size: number): Format {
     );
   }
   if (channels === 0) throw new AudioDecodeError("Invalid WAV: the fmt chunk says 0 channels", "INVALID_WAV");
-  if (sampleRate === 0) throw new AudioDecodeError("Invalid WAV: the fmt chunk says a sample rate of 0", "INVALID_WAV");
+  if (sampleRate < SAMPLE_RATE_RANGE.min || sampleRate > SAMPLE_RATE_RANGE.max) {
+    throw new AudioDecodeError(`Invalid WAV: the fmt chunk says a sample rate of ${sampleRate} Hz; ${SAMPLE_RATE_RANGE.min} to ${SAMPLE_RATE_RANGE.max} Hz are accepted`, "INVALID_WAV");
+  }
   const minAlign = channels * (bitsPerSample / 8);
   // Some writers leave block align 0; anything smaller than one frame can't be right either way.
   const align = blockAlign === 0 ? minAlign : blockAlign;

@@ -2,6 +2,7 @@
 // `{ text, sentence_info }` out, hotwords as the decoder prompt.
 import { pcm16ToFloat32 } from "../audio/pcm.js";
 import { loadNative } from "../native.js";
+import { publicModelName } from "../models/names.js";
 import { resolveModelFile } from "../models/resolve.js";
 import { normalizeLanguage } from "../options.js";
 import { buildHotwordPrompt } from "../tingwu/hotwords.js";
@@ -155,7 +156,7 @@ export class WhisperBackend implements ASRBackend {
       name: "WhisperBackend",
       type: this.type,
       device: this.#model?.info.device ?? predictDevice(this.#options.device ?? DEFAULTS.device),
-      model: this.modelName,
+      model: publicModelName(this.modelName),
       language: this.#language,
       supports_speaker: this.supports_speaker,
       supports_hotwords: this.supports_hotwords,

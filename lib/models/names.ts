@@ -96,3 +96,12 @@ export const OFFICIAL_MODEL_SHA1: Readonly<Record<string, string>> = {
   "large-v3-turbo": "4af2b29d7ec73d781377bfd1758ca957a807e941",
   "large-v3-turbo-q5_0": "e050f7970618a659205450ad97eb95a18d69c9ee",
 };
+
+/**
+ * How a configured model is shown to clients (/ready, /api/v1/backend, /v1/models): a name as
+ * given, a path as its file name only, so the server's directories stay private.
+ */
+export function publicModelName(model: string): string {
+  const spec = parseModelSpec(model);
+  return spec.kind === "path" ? spec.path.split(/[\\/]/).pop()! : model.trim();
+}

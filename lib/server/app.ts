@@ -15,7 +15,10 @@ import { ModelManager } from "../backends/index.js";
 import { LOG_LEVELS } from "../config.js";
 import type { Settings } from "../config.js";
 import { createErrorHandler, dialectOfUrl, errorBody, HttpError, uploadTooLarge } from "./errors.js";
+import { BODY_LIMITS } from "../limits.js";
+import { KEY_HEADERS, registerAuth } from "./auth.js";
 import { createMetrics } from "./metrics.js";
+import { registerAdmission, registerBodyLimits } from "./limits.js";
 import { bufferFilesUpTo, flattenMultipartBody } from "./multipart.js";
 import { InferenceQueue } from "./queue.js";
 import { asrWebserviceRoutes } from "./routes/asr-webservice.js";
@@ -74,6 +77,18 @@ function isLoggerInstance(logger: object): logger is FastifyBaseLogger {
   return typeof (logger as FastifyBaseLogger).child === "function" && typeof (logger as FastifyBaseLogger).info === "function";
 }
 
+/**
+ * pino at `level`, API keys redacted; human-readable lines (pino-pretty) when stdout is a terminal,
+ * JSON lines otherwise (containers, log shippers).
+ */
+export function defaultLoggerOptions(level: string, tty: boolean = process.stdout.isTTY === true): LoggerOptions {
+  return {
+    level,
+    redact: { paths: KEY_HEADERS.map((h) => `req.headers["${h}"]`), censor: "[redacted]" },
+    ...(tty ? { transport: { target: "pino-pretty", options: { translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname" } } } : {}),
+  };
+}
+
 /** Builds the app (routes registered, not listening). */
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const { settings } = options;
@@ -89,7 +104,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const maxUploadBytes = service.maxUploadBytes;
 
   const fastifyOptions: FastifyServerOptions = {
-    bodyLimit: maxUploadBytes,
+    // Only fastify's JSON/text parsers use this: no route takes JSON. Uploads have their own limits.
+    bodyLimit: BODY_LIMITS.nonMultipart,
     // genReqId reads X-Request-Id itself so a client's id is used only when it is sane.
     requestIdHeader: false,
     genReqId: (req) => {
@@ -105,7 +121,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const errorHandler = createErrorHandler(maxUploadBytes);
   // Errors fastify raises before routing (a URL that doesn't decode) get the same shapes.
   fastifyOptions.frameworkErrors = (error, request, reply) => errorHandler(error, request, reply);
-  const logger = options.logger ?? { level: settings.logLevel };
+  const logger = options.logger ?? defaultLoggerOptions(settings.logLevel);
   const app = isLoggerInstance(logger) ? Fastify({ ...fastifyOptions, loggerInstance: logger }) : Fastify({ ...fastifyOptions, logger });
 
   app.setValidatorCompiler(validatorCompiler);
@@ -113,12 +129,17 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.decorate("tingwu", service);
 
   await app.register(cors, {
-    origin: true,
-    credentials: true,
+    // "*" (the default) lets any page call the API, TingWu's frontend included; never with
+    // credentials, so no origin is reflected with Access-Control-Allow-Credentials.
+    origin: settings.corsOrigins === "*" ? "*" : [...settings.corsOrigins],
+    credentials: false,
     methods: ["GET", "HEAD", "POST", "OPTIONS"],
     exposedHeaders: ["Content-Disposition", "Retry-After", "X-Request-Id", "Asr-Engine"],
     maxAge: 600,
   });
+  registerAuth(app, settings.apiKeys);
+  registerBodyLimits(app, maxUploadBytes);
+  registerAdmission(app, service);
   await app.register(multipart, {
     attachFieldsToBody: true,
     throwFileSizeLimit: true,

@@ -4,6 +4,8 @@
 import { z } from "zod";
 import { MAX_DECODERS, normalizeLanguage } from "../options.js";
 import type { WhisperCallOptions } from "../backends/whisper.js";
+import { checkFieldLength } from "../limits.js";
+import { tooLongIssue } from "./multipart.js";
 
 export const ASR_OPTION_SECTIONS = ["preprocess", "chunking", "backend", "postprocess", "speaker", "debug"] as const;
 
@@ -58,6 +60,11 @@ export const asrOptionsField = z
       return z.NEVER;
     }
     const b = backend.data;
+    const tooLong = checkFieldLength("asr_options.backend.initial_prompt", "prompt", b.initial_prompt);
+    if (tooLong) {
+      ctx.addIssue(tooLongIssue(tooLong));
+      return z.NEVER;
+    }
     const options: WhisperCallOptions = {};
     if (b.language !== undefined) {
       try {

@@ -5,6 +5,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import { AbortError } from "../errors.js";
 import { AudioDecodeError } from "../audio/wav.js";
+import { BODY_LIMITS } from "../limits.js";
 
 /** Which API family a route belongs to; decides the error body. */
 export type Dialect = "tingwu" | "asr" | "openai";
@@ -87,12 +88,21 @@ export function uploadTooLarge(maxUploadBytes: number): HttpError {
   return new HttpError(413, `The upload is larger than the limit of ${megabytes(maxUploadBytes)} (WHISPER_MAX_UPLOAD_MB)`, { code: "file_too_large", param: "file" });
 }
 
+/** 413 for a request body that is not a multipart upload and is over its limit (1 MiB). */
+export function bodyTooLarge(): HttpError {
+  return new HttpError(413, `The request body is larger than the limit of ${megabytes(BODY_LIMITS.nonMultipart)} for requests that are not multipart/form-data (send audio as a multipart upload)`, {
+    code: "body_too_large",
+  });
+}
+
 /** Turns anything thrown while handling a request into an HttpError. */
 export function toHttpError(error: unknown, maxUploadBytes: number): HttpError {
   if (error instanceof HttpError) return error;
   if (hasZodFastifySchemaValidationErrors(error)) {
     const context = (error as FastifyError).validationContext;
     const first = error.validation[0]!;
+    const tooLong = (first.params as { params?: { tooLong?: { field: string; limit: number } } } | undefined)?.params?.tooLong;
+    if (tooLong) return new HttpError(413, first.message ?? `${tooLong.field} is too long`, { param: tooLong.field, code: "field_too_long" });
     const field = first.instancePath.replace(/^\//, "").replaceAll("/", ".");
     const where = field || (context === "body" ? "request body" : String(context ?? "request"));
     const text = first.message ?? "invalid value";
@@ -104,8 +114,10 @@ export function toHttpError(error: unknown, maxUploadBytes: number): HttpError {
   const code = (error as { code?: unknown })?.code;
   switch (code) {
     case "FST_REQ_FILE_TOO_LARGE":
-    case "FST_ERR_CTP_BODY_TOO_LARGE":
       return uploadTooLarge(maxUploadBytes);
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      // Only fastify's own (JSON, text) parsers raise this; multipart has its own limits.
+      return bodyTooLarge();
     case "FST_PARTS_LIMIT":
     case "FST_FILES_LIMIT":
     case "FST_FIELDS_LIMIT":
@@ -134,7 +146,7 @@ function decodeHttpError(error: AudioDecodeError): HttpError {
   const options = { param: "file", cause: error };
   switch (error.code) {
     case "TOO_LONG":
-      return new HttpError(413, `The audio is too long: ${error.message}`, { ...options, code: "audio_too_long" });
+      return new HttpError(413, `The audio is too long (WHISPER_MAX_AUDIO_S): ${error.message}`, { ...options, code: "audio_too_long" });
     case "FFMPEG_NOT_FOUND":
       // The upload may be fine; this server can only read WAV (and raw PCM) without ffmpeg.
       return new HttpError(415, "This server can only decode WAV files: ffmpeg is not installed (set FFMPEG_PATH). Send 16-bit PCM WAV instead.", { ...options, code: "unsupported_format" });
@@ -148,9 +160,10 @@ function decodeHttpError(error: AudioDecodeError): HttpError {
 /** Fastify's error handler: logs, then answers in the route's dialect. */
 export function createErrorHandler(maxUploadBytes: number) {
   return function handleError(this: unknown, error: unknown, request: FastifyRequest, reply: FastifyReply) {
-    if (error instanceof ClientGoneError || (error instanceof AbortError && request.raw.socket?.destroyed)) {
-      // Nobody is listening; 499 (nginx's "client closed request") only shows up in logs and metrics.
-      request.log.info({ reason: (error as Error).message }, "request aborted: the client went away");
+    if (error instanceof ClientGoneError || request.raw.socket?.destroyed) {
+      // Nobody is listening (whatever broke: an aborted upload surfaces as a parse error); 499
+      // (nginx's "client closed request") only shows up in logs and metrics. No stack: not our fault.
+      request.log.info({ reason: (error as Error)?.message ?? String(error) }, "request aborted: the client went away");
       if (!reply.sent) void reply.code(499).send();
       return;
     }

@@ -4,6 +4,8 @@
 import type { MultipartFile } from "@fastify/multipart";
 import type { FastifyRequest } from "fastify";
 import { z } from "zod";
+import { checkFieldLength, FIELD_LIMITS } from "../limits.js";
+import type { FieldTooLongError, LimitedField } from "../limits.js";
 import { normalizeLanguage } from "../options.js";
 
 /** A file part of a form, read into memory (bounded by WHISPER_MAX_UPLOAD_MB). */
@@ -123,6 +125,19 @@ export function numberField(min: number, max: number, description: string, integ
 /** An optional text field; a field sent twice is an error rather than a silent pick. */
 export function textField(description: string) {
   return z.string({ error: "expected a single text value" }).optional().meta({ description });
+}
+
+/** The zod issue for a field over its limit; the error handler answers it with 413 (toHttpError). */
+export function tooLongIssue(error: FieldTooLongError) {
+  return { code: "custom" as const, message: error.message, params: { tooLong: { field: error.field, limit: error.limit } } };
+}
+
+/** An optional text field with a length limit from lib/limits.ts (`field`: the name the client sent). */
+export function limitedTextField(description: string, field: string, kind: LimitedField) {
+  return textField(`${description}. At most ${FIELD_LIMITS[kind]} characters (413 above)`).superRefine((value, ctx) => {
+    const tooLong = checkFieldLength(field, kind, value);
+    if (tooLong) ctx.addIssue(tooLongIssue(tooLong));
+  });
 }
 
 /** An optional language field: a code or English name, normalised; empty means "detect". */

@@ -46,10 +46,14 @@ export async function startServer(settings: Settings, options: StartServerOption
 
   const loadStarted = performance.now();
   app.log.info({ model: settings.whisperModel, device: settings.device, pool: settings.whisperPoolSize, queue: settings.whisperQueueSize }, "loading the model in the background");
-  const modelReady = manager.getBackend().then(
-    (backend) => app.log.info({ ms: Math.round(performance.now() - loadStarted), info: backend.getInfo() }, "model ready"),
-    (error: unknown) => app.log.error({ err: error }, "the model failed to load; transcription routes answer 503 with the reason"),
-  );
+  const modelReady = manager
+    .loadWithRetries((error, delayMs, retry) =>
+      app.log.warn({ reason: manager.publicError ?? (error as Error)?.message, retry, of: settings.whisperLoadRetries, retryInMs: delayMs }, "the model failed to load; retrying"),
+    )
+    .then(() => {
+      if (manager.state === "ready") app.log.info({ ms: Math.round(performance.now() - loadStarted), info: manager.backendInstance.getInfo() }, "model ready");
+      else if (manager.state === "failed") app.log.error({ err: manager.error, attempts: manager.retry.attempts }, "the model failed to load and no retries are left; transcription routes answer 503 and /ready says why");
+    });
 
   let closing: Promise<void> | undefined;
   const close = () =>

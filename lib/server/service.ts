@@ -9,9 +9,11 @@ import type { WhisperBackendResult, WhisperCallOptions } from "../backends/whisp
 import type { ModelManager } from "../backends/model-manager.js";
 import type { Settings } from "../config.js";
 import { AbortError } from "../errors.js";
+import { publicModelName } from "../models/names.js";
 import { MIN_SAMPLES } from "../options.js";
 import type { LanguageDetection } from "../whisper.js";
 import { ClientGoneError, HttpError } from "./errors.js";
+import { claimTicket } from "./limits.js";
 import type { ServiceMetrics } from "./metrics.js";
 import type { UploadedFile } from "./multipart.js";
 import type { InferenceQueue, Ticket } from "./queue.js";
@@ -53,11 +55,15 @@ export class TranscriptionService {
   backend(): WhisperBackend {
     const state = this.manager.state;
     if (state === "failed") {
-      const reason = (this.manager.error as Error | undefined)?.message ?? String(this.manager.error);
-      throw new HttpError(503, `The model failed to load: ${reason}`, { code: "model_load_failed" });
+      const next = this.manager.retry.nextAttemptAt;
+      const retryAfter = next ? Math.max(1, Math.ceil((next.getTime() - Date.now()) / 1000)) : undefined;
+      throw new HttpError(503, `The model failed to load: ${this.manager.publicError}${next ? `; next attempt at ${next.toISOString()}` : ""}`, {
+        code: "model_load_failed",
+        ...(retryAfter !== undefined ? { headers: { "Retry-After": String(retryAfter) } } : {}),
+      });
     }
     if (state !== "ready") {
-      throw new HttpError(503, `The model is loading (${this.settings.whisperModel}); retry shortly`, {
+      throw new HttpError(503, `The model is loading (${publicModelName(this.settings.whisperModel)}); retry shortly`, {
         code: "model_loading",
         headers: { "Retry-After": String(LOADING_RETRY_AFTER_S) },
       });
@@ -67,8 +73,13 @@ export class TranscriptionService {
     return backend;
   }
 
-  /** A place in the queue, or 503 with Retry-After when it is full. Checks the model first. */
-  admit(): Ticket {
+  /**
+   * A place in the queue, or 503 with Retry-After when it is full. Checks the model first. With
+   * `request`: the place it was admitted with before its body was read (lib/server/limits.ts).
+   */
+  admit(request?: FastifyRequest): Ticket {
+    const early = request ? claimTicket(request) : undefined;
+    if (early) return early;
     this.backend();
     const ticket = this.queue.tryAdmit();
     if (!ticket) {
@@ -82,8 +93,8 @@ export class TranscriptionService {
   }
 
   /** `count` places at once, as many as are free (at least one, else 503). */
-  admitMany(count: number): Ticket[] {
-    const tickets = [this.admit()];
+  admitMany(count: number, request?: FastifyRequest): Ticket[] {
+    const tickets = [this.admit(request)];
     while (tickets.length < count) {
       const ticket = this.queue.tryAdmit();
       if (!ticket) break;
@@ -102,6 +113,7 @@ export class TranscriptionService {
         ...(options.signal ? { signal: options.signal } : {}),
         ...(this.settings.ffmpegPath !== undefined ? { ffmpegPath: this.settings.ffmpegPath } : {}),
         ...(options.raw ? { format: "s16le" as const } : {}),
+        maxDurationMs: this.settings.whisperMaxAudioS * 1000,
       });
     } catch (error) {
       // Raw PCM with an odd byte count is the client's mistake, not ours.

@@ -11,7 +11,7 @@ const binding = require(workerData.binary);
 (async () => {
   const model = await binding.WhisperModel.load(workerData.model, { gpu: false, gpuDevice: 0, flashAttention: true });
   const samples = new Float32Array(16000 * 120);
-  const params = { threads: 1, language: "en", translate: false, initialPrompt: "", temperature: 0, temperatureIncrement: 0.2,
+  const params = { threads: 1, language: "en", translate: false, promptTokens: new Int32Array(0), temperature: 0, temperatureIncrement: 0.2,
     beamSize: 1, bestOf: 5, noTimestamps: false, tokenTimestamps: false, includeTokens: false, maxSegmentLength: 0,
     splitOnWord: false, maxTokensPerSegment: 0, suppressBlank: true, suppressNonSpeechTokens: false, noSpeechThreshold: 0.6,
     entropyThreshold: 2.4, logprobThreshold: -1, offsetMs: 0, durationMs: 0, noContext: true, singleSegment: false };

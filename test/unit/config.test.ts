@@ -31,8 +31,6 @@ describe("loadSettings", () => {
       host: "0.0.0.0",
       logLevel: "info",
       ffmpegPath: undefined,
-      apiKeys: [],
-      corsOrigins: "*",
       wsHeartbeatInterval: 30,
       wsHeartbeatTimeout: 60,
       wsChunkSize: 9600,
@@ -42,8 +40,30 @@ describe("loadSettings", () => {
       realtimeMaxStreamSeconds: 3600,
       realtimeStepMs: 1000,
       dataDir: "./data",
+      whisperMaxAudioS: 14_400,
+      whisperLoadRetries: 5,
+      whisperLoadRetryS: 10,
+      apiKeys: [],
+      corsOrigins: "*",
     });
     expect(Object.isFrozen(s)).toBe(true);
+  });
+
+  it("reads API_KEYS, CORS_ORIGINS and the audio and retry limits (issue 12)", () => {
+    const s = loadSettings({
+      API_KEYS: " a1, b2 ,a1,, ",
+      CORS_ORIGINS: "https://app.example.com/, http://localhost:5173",
+      WHISPER_MAX_AUDIO_S: "60.5",
+      WHISPER_LOAD_RETRIES: "0",
+      WHISPER_LOAD_RETRY_S: "0.25",
+    });
+    expect(s).toMatchObject({ apiKeys: ["a1", "b2"], corsOrigins: ["https://app.example.com", "http://localhost:5173"], whisperMaxAudioS: 60.5, whisperLoadRetries: 0, whisperLoadRetryS: 0.25 });
+    expect(loadSettings({ CORS_ORIGINS: " * " }).corsOrigins).toBe("*");
+    expect(() => loadSettings({ CORS_ORIGINS: "*, https://a.example" })).toThrow(/^Invalid settings in the environment:\nCORS_ORIGINS: expected "\*" alone/);
+    expect(() => loadSettings({ CORS_ORIGINS: "https://a.example/path" })).toThrow(/CORS_ORIGINS: expected "\*" or comma-separated origins \(scheme:\/\/host\[:port\], no path\)/);
+    expect(() => loadSettings({ API_KEYS: "good,has space" })).toThrow(/API_KEYS: expected comma-separated keys without spaces or control characters/);
+    expect(() => loadSettings({ WHISPER_MAX_AUDIO_S: "0" })).toThrow(/WHISPER_MAX_AUDIO_S: expected a number greater than 0/);
+    expect(() => loadSettings({ WHISPER_LOAD_RETRIES: "-1" })).toThrow(/WHISPER_LOAD_RETRIES: expected an integer between 0 and 1000/);
   });
 
   it("accepts whisper and every other TingWu backend", () => {
@@ -155,11 +175,9 @@ describe("loadSettings", () => {
     expect(errorOf({ WHISPER_MODEL: "large-v3.en" }).issues[0]!.variable).toBe("WHISPER_MODEL");
   });
 
-  it("reads the realtime settings: keys, origins, heartbeats and limits", () => {
+  it("reads the realtime settings: heartbeats, compression and limits", () => {
     expect(
       loadSettings({
-        API_KEYS: " k1, ,k2 ",
-        CORS_ORIGINS: "https://a.example.com, http://localhost:5173/",
         WS_HEARTBEAT_INTERVAL: "0.5",
         WS_HEARTBEAT_TIMEOUT: "0",
         WS_COMPRESSION: "false",
@@ -167,16 +185,12 @@ describe("loadSettings", () => {
         REALTIME_STEP_MS: "500",
       }),
     ).toMatchObject({
-      apiKeys: ["k1", "k2"],
-      corsOrigins: ["https://a.example.com", "http://localhost:5173"],
       wsHeartbeatInterval: 0.5,
       wsHeartbeatTimeout: 0,
       wsCompression: false,
       realtimeMaxStreams: 0,
       realtimeStepMs: 500,
     });
-    expect(loadSettings({ CORS_ORIGINS: "https://a.example.com,*" }).corsOrigins).toBe("*");
-    expect(errorOf({ CORS_ORIGINS: "https://a.example.com/path" }).issues[0]!.variable).toBe("CORS_ORIGINS");
     expect(errorOf({ WS_COMPRESSION: "maybe" }).issues[0]!.message).toBe('expected true or false but received "maybe"');
     expect(errorOf({ REALTIME_STEP_MS: "50" }).issues[0]!.variable).toBe("REALTIME_STEP_MS");
   });

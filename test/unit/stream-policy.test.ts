@@ -1,7 +1,7 @@
 // The streaming policy without a model: words from tokens, LocalAgreement-2, the energy gate, the
 // sample buffer, and who may open /ws/realtime.
 import { describe, expect, it } from "vitest";
-import { keyAccepted, originAllowed, presentedKey } from "../../lib/server/realtime/access.js";
+import { createKeyChecker, originAllowed, presentedKey } from "../../lib/server/realtime/access.js";
 import { parseClientMessage, resultMode } from "../../lib/server/realtime/protocol.js";
 import { LocalAgreement } from "../../lib/stream/agreement.js";
 import { EnergyGate, GATE_FRAME } from "../../lib/stream/energy.js";
@@ -87,16 +87,17 @@ describe("EnergyGate and SampleBuffer", () => {
 });
 
 describe("/ws/realtime access and protocol", () => {
-  it("finds the key in the query, a Bearer header or X-API-Key, and compares it against every key", () => {
+  it("finds the key in the query, a Bearer header or X-API-Key, and checks it with the HTTP routes' checker", () => {
     const q = (s: string) => new URLSearchParams(s);
     expect(presentedKey({}, q("api_key=a"))).toBe("a");
     expect(presentedKey({ authorization: "Bearer  b " }, q(""))).toBe("b");
     expect(presentedKey({ "x-api-key": "c" }, q(""))).toBe("c");
     expect(presentedKey({ authorization: "Basic xyz" }, q(""))).toBeUndefined();
-    expect(keyAccepted([], undefined)).toBe(true);
-    expect(keyAccepted(["k1", "k2"], "k2")).toBe(true);
-    expect(keyAccepted(["k1", "k2"], "k3")).toBe(false);
-    expect(keyAccepted(["k1"], undefined)).toBe(false);
+    expect(presentedKey({ "x-api-key": "c" }, q("api_key=a"))).toBe("a");
+    expect(createKeyChecker([])(undefined)).toBe(true);
+    expect(createKeyChecker(["k1", "k2"])("k2")).toBe(true);
+    expect(createKeyChecker(["k1", "k2"])("k3")).toBe(false);
+    expect(createKeyChecker(["k1"])(undefined)).toBe(false);
   });
 
   it("allows no Origin (not a browser), any with *, and listed origins only", () => {

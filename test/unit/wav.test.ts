@@ -360,3 +360,17 @@ describe("resample", () => {
     expect(() => resample([1, 2] as never, 8000, 16_000)).toThrow(TypeError);
   });
 });
+
+describe("parseWav bounds (issue 12)", () => {
+  it("refuses sample rates outside 1000-384000 Hz and checks the duration before decoding", () => {
+    for (const rate of [1, 999, 384_001]) {
+      expect(() => parseWav(encodeWav({ sampleRate: rate, bits: 16, channels: [[0, 0]] }))).toThrow(
+        new AudioDecodeError(`Invalid WAV: the fmt chunk says a sample rate of ${rate} Hz; 1000 to 384000 Hz are accepted`, "INVALID_WAV"),
+      );
+    }
+    expect(parseWav(encodeWav({ sampleRate: 1000, bits: 16, channels: [[0, 0]] })).sampleRate).toBe(1000);
+    const twoSeconds = encodeWav({ sampleRate: 1000, bits: 16, channels: [new Array(2000).fill(0)] });
+    expect(() => parseWav(twoSeconds, { maxDurationMs: 1999 })).toThrow(/^The audio lasts 2000 ms, more than the allowed 1999 ms$/);
+    expect(parseWav(twoSeconds, { maxDurationMs: 2000 }).samples.length).toBe(2000);
+  });
+});

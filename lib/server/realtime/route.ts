@@ -7,7 +7,7 @@ import websocket from "@fastify/websocket";
 import type { FastifyInstance } from "fastify";
 import { PACKAGE_ROOT } from "../../native.js";
 import type { TranscriptionService } from "../service.js";
-import { keyAccepted, originAllowed, presentedKey } from "./access.js";
+import { createKeyChecker, originAllowed, presentedKey } from "./access.js";
 import { CLOSE } from "./protocol.js";
 import { RealtimeSession } from "./session.js";
 
@@ -20,6 +20,7 @@ export async function realtimeRoutes(app: FastifyInstance, options: { service: T
     options: { maxPayload: settings.realtimeMaxFrameBytes, perMessageDeflate: settings.wsCompression },
   });
   let open = 0;
+  const keyAccepted = createKeyChecker(settings.apiKeys);
 
   app.get("/ws/realtime", { websocket: true, schema: { hide: true } }, (socket, request) => {
     // Refusals are sent as close frames after the upgrade: browsers show a close reason, never an HTTP status.
@@ -29,7 +30,7 @@ export async function realtimeRoutes(app: FastifyInstance, options: { service: T
     };
     const query = new URLSearchParams(request.url.split("?")[1] ?? "");
     if (!originAllowed(settings.corsOrigins, request.headers.origin)) return refuse(CLOSE.forbiddenOrigin, "Origin not allowed (CORS_ORIGINS)");
-    if (!keyAccepted(settings.apiKeys, presentedKey(request.headers, query))) return refuse(CLOSE.unauthorized, "Missing or invalid API key (api_key query parameter, Authorization: Bearer, or X-API-Key)");
+    if (!keyAccepted(presentedKey(request.headers, query))) return refuse(CLOSE.unauthorized, "Missing or invalid API key (api_key query parameter, Authorization: Bearer, or X-API-Key)");
     if (open >= settings.realtimeMaxStreams) return refuse(CLOSE.tryAgainLater, `Too many realtime streams: ${open} open (REALTIME_MAX_STREAMS=${settings.realtimeMaxStreams}); retry later`);
     let backend;
     try {

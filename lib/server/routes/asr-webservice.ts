@@ -5,7 +5,7 @@ import { z } from "zod";
 import { languageName } from "../../options.js";
 import { toSrt, toTsv, toTxt, toVtt } from "../../tingwu/formats.js";
 import { HttpError } from "../errors.js";
-import { boolField, fileField, languageTextField, textField } from "../multipart.js";
+import { boolField, fileField, languageTextField, limitedTextField } from "../multipart.js";
 import { detailError } from "../schemas.js";
 import { clientSignal } from "../service.js";
 import type { TranscriptionService } from "../service.js";
@@ -40,7 +40,7 @@ export const asrWebserviceRoutes: FastifyPluginAsyncZod<{ service: Transcription
           encode: encodeParam,
           task: z.enum(["transcribe", "translate"]).default("transcribe"),
           language: languageParam,
-          initial_prompt: textField("Text given to the decoder as previous context"),
+          initial_prompt: limitedTextField("Text given to the decoder as previous context", "initial_prompt", "prompt"),
           vad_filter: boolField(false, "Accepted for compatibility; whisper.cpp's own segmentation is used"),
           word_timestamps: boolField(false, "Add per-word timings to the json output"),
           output: z.enum(ASR_OUTPUTS).default("txt"),
@@ -56,7 +56,7 @@ export const asrWebserviceRoutes: FastifyPluginAsyncZod<{ service: Transcription
       const { query } = request;
       const upload = request.body.audio_file;
       const signal = clientSignal(request, reply);
-      const ticket = service.admit();
+      const ticket = service.admit(request);
       let text: string;
       try {
         const audio = await service.decode(upload, { raw: !query.encode, signal, param: "audio_file" });
@@ -119,7 +119,7 @@ export const asrWebserviceRoutes: FastifyPluginAsyncZod<{ service: Transcription
     },
     async (request, reply) => {
       const signal = clientSignal(request, reply);
-      const ticket = service.admit();
+      const ticket = service.admit(request);
       try {
         const audio = await service.decode(request.body.audio_file, { raw: !request.query.encode, signal, param: "audio_file" });
         const detection = await service.detectLanguage(ticket, audio, signal);

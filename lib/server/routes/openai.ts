@@ -7,10 +7,11 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { DecodedAudio } from "../../audio/decode.js";
 import type { WhisperBackendResult, WhisperCallOptions } from "../../backends/whisper.js";
+import { publicModelName } from "../../models/names.js";
 import { languageName } from "../../options.js";
 import { toSrt, toVtt } from "../../tingwu/formats.js";
 import { errorBody, HttpError, toHttpError } from "../errors.js";
-import { boolField, fileField, languageTextField, numberField, textField } from "../multipart.js";
+import { boolField, fileField, languageTextField, limitedTextField, numberField, textField } from "../multipart.js";
 import type { Ticket } from "../queue.js";
 import { openaiError } from "../schemas.js";
 import { clientSignal } from "../service.js";
@@ -66,7 +67,7 @@ const granularities = z
 const commonFields = {
   file: fileField("The audio file"),
   model: textField(`Accepted and ignored: the loaded model answers (list: GET /v1/models). Default ${OPENAI_MODEL_ID}`),
-  prompt: textField("Text given to the decoder as previous context (names, spelling, style)"),
+  prompt: limitedTextField("Text given to the decoder as previous context (names, spelling, style); whisper uses its last 223 tokens", "prompt", "prompt"),
   response_format: z.enum(RESPONSE_FORMATS).default("json"),
   temperature: numberField(0, 1, "Sampling temperature; 0 is greedy. Default 0"),
 };
@@ -119,14 +120,14 @@ export const openaiRoutes: FastifyPluginAsyncZod<{ service: TranscriptionService
   const errors = { 400: openaiError, 413: openaiError, 503: openaiError, 500: openaiError };
   const created = Math.floor(startedAt / 1000);
   const models = () => {
-    const loaded = service.settings.whisperModel.split(/[\\/]/).pop()!;
+    const loaded = publicModelName(service.settings.whisperModel);
     const ids = [...new Set([OPENAI_MODEL_ID, loaded])];
     return ids.map((id) => ({ id, object: "model" as const, created, owned_by: "tingwu-whisper" }));
   };
 
   async function handle(request: FastifyRequest, reply: FastifyReply, file: Parameters<TranscriptionService["decode"]>[0], job: Job) {
     const signal = clientSignal(request, reply);
-    const ticket = service.admit();
+    const ticket = service.admit(request);
     let streaming = false;
     try {
       const audio = await service.decode(file, { signal });

@@ -2,6 +2,7 @@
 // is in routes/tingwu/system.ts.)
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { publicModelName } from "../../models/names.js";
 import { PROMETHEUS_CONTENT_TYPE } from "../metrics.js";
 import type { TranscriptionService } from "../service.js";
 
@@ -14,15 +15,29 @@ export const systemRoutes: FastifyPluginAsyncZod<{ service: TranscriptionService
         summary: "Readiness: 200 once the model is loaded, 503 while it loads or after its load failed",
         response: {
           200: z.object({ status: z.literal("ready"), model: z.string() }),
-          503: z.object({ status: z.enum(["idle", "loading", "failed"]), model: z.string(), error: z.string().optional() }),
+          503: z.object({
+            status: z.enum(["idle", "loading", "failed"]),
+            model: z.string(),
+            error: z.string().optional().meta({ description: "Why the last load failed (status failed)" }),
+            attempts: z.number().int().optional().meta({ description: "Load attempts so far" }),
+            max_attempts: z.number().int().optional().meta({ description: "1 + WHISPER_LOAD_RETRIES" }),
+            next_attempt_at: z.string().optional().meta({ description: "When the next load attempt starts (ISO 8601); absent when none is left" }),
+          }),
         },
       },
     },
     async (_request, reply) => {
-      const { state, error } = service.manager;
-      const model = service.settings.whisperModel;
+      const manager = service.manager;
+      const state = manager.state;
+      const model = publicModelName(service.settings.whisperModel);
       if (state === "ready") return { status: "ready" as const, model };
-      return reply.code(503).send({ status: state, model, ...(state === "failed" ? { error: (error as Error | undefined)?.message ?? String(error) } : {}) });
+      const { attempts, maxAttempts, nextAttemptAt } = manager.retry;
+      return reply.code(503).send({
+        status: state,
+        model,
+        ...(state === "failed" ? { error: manager.publicError ?? "unknown error", attempts, max_attempts: maxAttempts } : {}),
+        ...(nextAttemptAt ? { next_attempt_at: nextAttemptAt.toISOString() } : {}),
+      });
     },
   );
 

@@ -9,7 +9,7 @@ import { asrOptionsField } from "../asr-options.js";
 import type { HotwordStore } from "../../tingwu/hotword-store.js";
 import { toHttpError } from "../errors.js";
 import type { RuntimeConfig } from "../runtime-config.js";
-import { boolField, fileField, filesField, numberField, textField } from "../multipart.js";
+import { boolField, fileField, filesField, limitedTextField, numberField, textField } from "../multipart.js";
 import type { UploadedFile } from "../multipart.js";
 import type { Ticket } from "../queue.js";
 import { clientSignal } from "../service.js";
@@ -67,7 +67,7 @@ const backendResponse = z.object({
 const commonFields = {
   with_speaker: boolField(false, "Ask for speaker labels; this backend has none, so it is ignored"),
   apply_hotword: boolField(true, "Use the hotwords as the decoder prompt"),
-  hotwords: textField("Hotwords, one per line"),
+  hotwords: limitedTextField("Hotwords, one per line (the first 50 distinct terms are used)", "hotwords", "hotwords"),
   asr_options: asrOptionsField,
 };
 
@@ -151,7 +151,7 @@ export const tingwuRoutes: FastifyPluginAsyncZod<TingwuRoutesOptions> = async (a
     },
     async (request, reply) => {
       const signal = clientSignal(request, reply);
-      const ticket = service.admit();
+      const ticket = service.admit(request);
       try {
         const audio = await service.decode(request.body.file, { signal });
         return toTingWu(await service.transcribe(ticket, audio, callOptions(request.body), signal));
@@ -181,7 +181,7 @@ export const tingwuRoutes: FastifyPluginAsyncZod<TingwuRoutesOptions> = async (a
       const signal = clientSignal(request, reply);
       const { files } = request.body;
       const options = callOptions(request.body);
-      const tickets = service.admitMany(Math.min(files.length, request.body.max_concurrent ?? 3));
+      const tickets = service.admitMany(Math.min(files.length, request.body.max_concurrent ?? 3), request);
       const results: z.infer<typeof batchResponse>["results"] = new Array(files.length);
       let next = 0;
       const worker = async (ticket: Ticket) => {
@@ -229,7 +229,7 @@ export const tingwuRoutes: FastifyPluginAsyncZod<TingwuRoutesOptions> = async (a
     },
     async (request, reply) => {
       const signal = clientSignal(request, reply);
-      const ticket = service.admit();
+      const ticket = service.admit(request);
       try {
         const audio = await service.decode(request.body.file, { signal });
         const result = await service.transcribe(ticket, audio, hotwordOptions(request.body.apply_hotword, undefined), signal);
