@@ -1,5 +1,7 @@
 // npm run bench [-- --quick | --full] [--model file.bin] [--runs N] [--device cpu|cuda]
 //                [--http-only | --portable-only]  (measure just that section again into latest.json)
+//                [--realtime [--streams 1,2,3,4]]  (streaming: bench/results/realtime-latest.{json,md})
+//                [--realtime --paced all|jfk]  (decode-paced, latency in audio time: realtime-paced.json)
 //                [--tokenizer]  (prompt tokenizer on the largest accepted prompt: results/tokenizer.json)
 //                [--long [--long-minutes N] [--long-modes off,on,on+parallel] [--vad-model file.bin] [--threads N]]
 //                (long audio with silences, VAD off / on / on+parallel; bench/long.ts)
@@ -85,6 +87,9 @@ const { values } = parseArgs({
     "no-cli": { type: "boolean", default: false },
     "http-only": { type: "boolean", default: false },
     "portable-only": { type: "boolean", default: false },
+    realtime: { type: "boolean", default: false },
+    streams: { type: "string" },
+    paced: { type: "string" },
     tokenizer: { type: "boolean", default: false },
     long: { type: "boolean", default: false },
     "long-minutes": { type: "string", default: "4" },
@@ -511,7 +516,31 @@ async function longOnly(): Promise<void> {
   console.log(md);
 }
 
-(values.tokenizer
+/** --realtime: the streaming section (real speech at real-time speed, 1 and N streams). */
+async function realtimeOnly(): Promise<void> {
+  const { realtimeMarkdown, runPacedBench, runRealtimeBench } = await import("./realtime.js");
+  if (values.paced !== undefined) {
+    // --paced all|jfk: decode-paced, machine-independent latency in audio time (bench/results/realtime-paced.json).
+    const paced = await runPacedBench({ ...(values.model?.[0] ? { model: values.model[0] } : {}), ...(values.paced === "jfk" ? { only: "jfk" } : {}) });
+    await fs.writeFile(path.join(RESULTS, "realtime-paced.json"), JSON.stringify({ date: new Date().toISOString(), loadavg: os.loadavg(), ...paced }, null, 2));
+    console.log(JSON.stringify({ ...paced, runs: undefined }, null, 2));
+    return;
+  }
+  const levels = values.streams ? values.streams.split(",").map(Number) : undefined;
+  if (levels?.some((n) => !Number.isInteger(n) || n < 1)) throw new RangeError(`Expected comma-separated stream counts for --streams but received ${values.streams}`);
+  const report = await runRealtimeBench({ ...(values.model?.[0] ? { model: values.model[0] } : {}), ...(levels ? { levels } : {}) });
+  const stem = `realtime-${new Date().toISOString().slice(0, 10)}-${os.hostname().includes("gpu") ? "gpu" : "vm"}`;
+  await fs.mkdir(RESULTS, { recursive: true });
+  for (const name of [stem, "realtime-latest"]) {
+    await fs.writeFile(path.join(RESULTS, `${name}.json`), JSON.stringify(report, null, 2));
+    await fs.writeFile(path.join(RESULTS, `${name}.md`), realtimeMarkdown(report));
+  }
+  console.log(realtimeMarkdown(report));
+}
+
+(values.realtime
+  ? realtimeOnly()
+  : values.tokenizer
   ? tokenizerBench(values.model?.[0], values.runs ? Number(values.runs) : 30, RESULTS)
   : values.long
     ? longOnly()

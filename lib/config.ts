@@ -56,6 +56,22 @@ export interface Settings {
   readonly logLevel: LogLevel;
   /** `FFMPEG_PATH`: the ffmpeg executable used to decode non-WAV uploads. Default none (`ffmpeg` on PATH). */
   readonly ffmpegPath: string | undefined;
+  /** `WS_HEARTBEAT_INTERVAL`: seconds between `/ws/realtime` ping messages; 0 sends none. Default `30` (TingWu's). */
+  readonly wsHeartbeatInterval: number;
+  /** `WS_HEARTBEAT_TIMEOUT`: seconds without any message from the client after which `/ws/realtime` closes (4408); 0 never. Default `60` (TingWu's). */
+  readonly wsHeartbeatTimeout: number;
+  /** `WS_CHUNK_SIZE`: samples per audio frame suggested to clients in the `connected` message. Default `9600` (600 ms, TingWu's). */
+  readonly wsChunkSize: number;
+  /** `WS_COMPRESSION`: permessage-deflate on `/ws/realtime`. Default `true` (TingWu's). */
+  readonly wsCompression: boolean;
+  /** `REALTIME_MAX_STREAMS`: `/ws/realtime` connections open at once; more are closed with 1013. Default `8`. */
+  readonly realtimeMaxStreams: number;
+  /** `REALTIME_MAX_FRAME_BYTES`: largest message accepted on `/ws/realtime`; larger closes with 1009. Default `1048576`. */
+  readonly realtimeMaxFrameBytes: number;
+  /** `REALTIME_MAX_STREAM_SECONDS`: audio one `/ws/realtime` connection may send in all; more closes with 4413. Default `3600`. */
+  readonly realtimeMaxStreamSeconds: number;
+  /** `REALTIME_STEP_MS`: new audio between two partial decodes of a stream, in ms (100 to 30000). Default `1000`. */
+  readonly realtimeStepMs: number;
   /** `DATA_DIR`: where the service keeps its state (hotword lists under `hotwords/`, runtime config in `config.json`). Default `"./data"` (TingWu's `data_dir`). */
   readonly dataDir: string;
   /** `WHISPER_MAX_AUDIO_S`: longest accepted audio in seconds (checked from a WAV header, or as ffmpeg decodes); longer is 413. Default `14400` (4 h). */
@@ -207,6 +223,13 @@ function vadModel(text: string): Conversion<string> {
   }
 }
 
+function nonNegativeNumber(max: number) {
+  return (text: string): Conversion<number> => {
+    const value = /^\+?(\d+\.?\d*|\.\d+)$/.test(text) ? Number(text) : Number.NaN;
+    return value >= 0 && value <= max ? ok(value) : fail(`a number between 0 and ${max}`);
+  };
+}
+
 const envSchema = z.object({
   ASR_BACKEND: variable(oneOf(ASR_BACKENDS), (): AsrBackendType => "whisper"),
   WHISPER_MODEL: variable(model, () => "large"),
@@ -226,6 +249,14 @@ const envSchema = z.object({
   HOST: variable(anyText, () => "0.0.0.0"),
   LOG_LEVEL: variable(oneOf(LOG_LEVELS), (): LogLevel => "info"),
   FFMPEG_PATH: variable<string | undefined>(anyText, () => undefined),
+  WS_HEARTBEAT_INTERVAL: variable(nonNegativeNumber(86_400), () => 30),
+  WS_HEARTBEAT_TIMEOUT: variable(nonNegativeNumber(86_400), () => 60),
+  WS_CHUNK_SIZE: variable(integer(1, 16_000 * 60), () => 9600),
+  WS_COMPRESSION: variable(flag, () => true),
+  REALTIME_MAX_STREAMS: variable(integer(0, 100_000), () => 8),
+  REALTIME_MAX_FRAME_BYTES: variable(integer(2, 64 * 1024 * 1024), () => 1024 * 1024),
+  REALTIME_MAX_STREAM_SECONDS: variable(positiveNumber(31_536_000), () => 3600),
+  REALTIME_STEP_MS: variable(integer(100, 30_000), () => 1000),
   DATA_DIR: variable(anyText, () => "./data"),
   WHISPER_MAX_AUDIO_S: variable(positiveNumber(10_000_000), () => 14_400),
   WHISPER_LOAD_RETRIES: variable(integer(0, 1000), () => 5),
@@ -283,6 +314,14 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
     ffmpegPath: e.FFMPEG_PATH,
+    wsHeartbeatInterval: e.WS_HEARTBEAT_INTERVAL,
+    wsHeartbeatTimeout: e.WS_HEARTBEAT_TIMEOUT,
+    wsChunkSize: e.WS_CHUNK_SIZE,
+    wsCompression: e.WS_COMPRESSION,
+    realtimeMaxStreams: e.REALTIME_MAX_STREAMS,
+    realtimeMaxFrameBytes: e.REALTIME_MAX_FRAME_BYTES,
+    realtimeMaxStreamSeconds: e.REALTIME_MAX_STREAM_SECONDS,
+    realtimeStepMs: e.REALTIME_STEP_MS,
     dataDir: e.DATA_DIR,
     whisperMaxAudioS: e.WHISPER_MAX_AUDIO_S,
     whisperLoadRetries: e.WHISPER_LOAD_RETRIES,

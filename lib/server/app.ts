@@ -23,6 +23,7 @@ import { bufferFilesUpTo, flattenMultipartBody } from "./multipart.js";
 import { InferenceQueue } from "./queue.js";
 import { asrWebserviceRoutes } from "./routes/asr-webservice.js";
 import { openaiRoutes } from "./routes/openai.js";
+import { realtimeRoutes } from "./realtime/route.js";
 import { systemRoutes } from "./routes/system.js";
 import { tingwuRoutes } from "./routes/tingwu.js";
 import { tingwuConfigRoutes } from "./routes/tingwu/config.js";
@@ -220,5 +221,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await zod.register(asrWebserviceRoutes, { service });
   await zod.register(openaiRoutes, { service, startedAt });
   await zod.register(systemRoutes, { service });
+  await app.register(realtimeRoutes, { service });
   return app;
 }

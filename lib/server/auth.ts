@@ -6,8 +6,11 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { HttpError } from "./errors.js";
 
-/** Routes that answer without a key: the liveness and readiness probes, and the web page. */
-export const OPEN_ROUTES: readonly string[] = Object.freeze(["/health", "/ready", "/"]);
+/**
+ * Routes that answer without a key: the liveness and readiness probes, the web pages, and
+ * /ws/realtime, which checks the key itself (also as `?api_key=`, all a browser WebSocket can send).
+ */
+export const OPEN_ROUTES: readonly string[] = Object.freeze(["/health", "/ready", "/", "/realtime", "/ws/realtime"]);
 /**
  * Path prefixes open without a key: the web page's static files and the Swagger UI. They hold no
  * data; every API call they make sends the key (the page keeps it in localStorage).

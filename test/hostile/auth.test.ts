@@ -20,7 +20,7 @@ describe("API_KEYS", () => {
     const check = createKeyChecker(["a", "bb"]);
     expect([check("a"), check("bb"), check("b"), check(""), check(undefined), check("a ")]).toEqual([true, true, false, false, false, false]);
     expect(createKeyChecker([])(undefined)).toBe(true);
-    expect(OPEN_ROUTES).toEqual(["/health", "/ready", "/"]);
+    expect(OPEN_ROUTES).toEqual(["/health", "/ready", "/", "/realtime", "/ws/realtime"]);
   });
 
   it("401 without a key, in each dialect's shape; /health and /ready stay open", async () => {

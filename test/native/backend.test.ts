@@ -124,7 +124,7 @@ describe("WhisperBackend", () => {
       language: "zh",
       supports_speaker: false,
       supports_hotwords: true,
-      supports_streaming: false,
+      supports_streaming: true,
     });
   });
 

@@ -44,7 +44,7 @@ describe("TingWu routes", () => {
         language: "zh",
         supports_speaker: false,
         supports_hotwords: true,
-        supports_streaming: false,
+        supports_streaming: true,
         loaded: true,
         model_type: "unknown",
         threads: 2,
@@ -52,7 +52,7 @@ describe("TingWu routes", () => {
       },
       capabilities: {
         supports_speaker: false,
-        supports_streaming: false,
+        supports_streaming: true,
         supports_hotwords: true,
         supports_speaker_fallback: false,
         supports_speaker_external: false,

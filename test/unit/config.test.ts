@@ -33,6 +33,14 @@ describe("loadSettings", () => {
       host: "0.0.0.0",
       logLevel: "info",
       ffmpegPath: undefined,
+      wsHeartbeatInterval: 30,
+      wsHeartbeatTimeout: 60,
+      wsChunkSize: 9600,
+      wsCompression: true,
+      realtimeMaxStreams: 8,
+      realtimeMaxFrameBytes: 1048576,
+      realtimeMaxStreamSeconds: 3600,
+      realtimeStepMs: 1000,
       dataDir: "./data",
       whisperMaxAudioS: 14_400,
       whisperLoadRetries: 5,
@@ -174,6 +182,26 @@ describe("loadSettings", () => {
   it("rejects a .gguf path and .en on sizes that have no English-only model", () => {
     expect(errorOf({ WHISPER_MODEL: "/models/whisper.gguf" }).issues[0]!.variable).toBe("WHISPER_MODEL");
     expect(errorOf({ WHISPER_MODEL: "large-v3.en" }).issues[0]!.variable).toBe("WHISPER_MODEL");
+  });
+
+  it("reads the realtime settings: heartbeats, compression and limits", () => {
+    expect(
+      loadSettings({
+        WS_HEARTBEAT_INTERVAL: "0.5",
+        WS_HEARTBEAT_TIMEOUT: "0",
+        WS_COMPRESSION: "false",
+        REALTIME_MAX_STREAMS: "0",
+        REALTIME_STEP_MS: "500",
+      }),
+    ).toMatchObject({
+      wsHeartbeatInterval: 0.5,
+      wsHeartbeatTimeout: 0,
+      wsCompression: false,
+      realtimeMaxStreams: 0,
+      realtimeStepMs: 500,
+    });
+    expect(errorOf({ WS_COMPRESSION: "maybe" }).issues[0]!.message).toBe('expected true or false but received "maybe"');
+    expect(errorOf({ REALTIME_STEP_MS: "50" }).issues[0]!.variable).toBe("REALTIME_STEP_MS");
   });
 
   it("rejects a non-object env with a TypeError", () => {
