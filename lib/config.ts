@@ -48,7 +48,28 @@ export interface Settings {
   readonly logLevel: LogLevel;
   /** `FFMPEG_PATH`: the ffmpeg executable used to decode non-WAV uploads. Default none (`ffmpeg` on PATH). */
   readonly ffmpegPath: string | undefined;
+  /** `WHISPER_GPU_DEVICE`: index of the GPU the model runs on, among those found (one per worker process). Default `0`. */
+  readonly whisperGpuDevice: number;
+  /** `REDIS_URL`: jobs go to BullMQ on this Redis (`redis://` or `rediss://`). Default none: jobs run in this process. */
+  readonly redisUrl: string | undefined;
+  /** `JOB_STORAGE`: where job audio is kept: `dir:/path` (a directory every worker can read; also makes in-process jobs survive restarts) or `s3://bucket/prefix` (not implemented yet). Default none: in memory (in-process) or in Redis (BullMQ). */
+  readonly jobStorage: JobStorageSpec | undefined;
+  /** `JOB_REDIS_AUDIO_MAX_MB`: job audio up to this size is kept in Redis with BullMQ; larger needs `JOB_STORAGE=dir:`. Default `10`. */
+  readonly jobRedisAudioMaxMb: number;
+  /** `JOB_RESULT_TTL_S`: seconds a finished job (its result or error) is kept. Default `86400` (one day). */
+  readonly jobResultTtlS: number;
+  /** `JOB_ATTEMPTS`: tries of a job that fails for a transient reason (bad input fails at once). Default `3`. */
+  readonly jobAttempts: number;
+  /** `JOB_LOCK_MS`: BullMQ lock of a running job, renewed at half of it; a worker silent for longer is presumed dead and its job runs again. Default `30000`. */
+  readonly jobLockMs: number;
+  /** `JOB_WEBHOOK_SECRET`: when set, webhooks carry `X-TingWu-Signature: t=<unix s>,v1=<HMAC-SHA256 of "t.body">`. Default none (unsigned). */
+  readonly jobWebhookSecret: string | undefined;
+  /** `ALLOW_PRIVATE_URLS`: let job URLs and webhooks reach loopback, private and link-local addresses. Default `false`. */
+  readonly allowPrivateUrls: boolean;
 }
+
+/** `JOB_STORAGE`, parsed. */
+export type JobStorageSpec = { readonly kind: "dir"; readonly path: string } | { readonly kind: "s3"; readonly bucket: string; readonly prefix: string };
 
 /** One bad variable. */
 export interface SettingsIssue {
@@ -142,6 +163,25 @@ function sha256(text: string): Conversion<string> {
 
 const anyText = (text: string): Conversion<string> => ok(text);
 
+function redisUrl(text: string): Conversion<string> {
+  const parsed = z.url({ protocol: /^rediss?$/ }).safeParse(text);
+  return parsed.success ? ok(text) : fail("a redis:// or rediss:// URL");
+}
+
+function jobStorage(text: string): Conversion<JobStorageSpec> {
+  if (text.startsWith("dir:") && text.length > 4) return ok({ kind: "dir", path: text.slice(4) });
+  const s3 = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(text);
+  if (s3) return ok({ kind: "s3", bucket: s3[1]!, prefix: (s3[2] ?? "").replace(/\/+$/, "") });
+  return fail("dir:/path or s3://bucket/prefix");
+}
+
+function flag(text: string): Conversion<boolean> {
+  const word = text.toLowerCase();
+  if (["1", "true", "yes", "on"].includes(word)) return ok(true);
+  if (["0", "false", "no", "off"].includes(word)) return ok(false);
+  return fail("1/0, true/false, yes/no or on/off");
+}
+
 const envSchema = z.object({
   ASR_BACKEND: variable(oneOf(ASR_BACKENDS), (): AsrBackendType => "whisper"),
   WHISPER_MODEL: variable(model, () => "large"),
@@ -159,6 +199,15 @@ const envSchema = z.object({
   HOST: variable(anyText, () => "0.0.0.0"),
   LOG_LEVEL: variable(oneOf(LOG_LEVELS), (): LogLevel => "info"),
   FFMPEG_PATH: variable<string | undefined>(anyText, () => undefined),
+  WHISPER_GPU_DEVICE: variable(integer(0, 63), () => 0),
+  REDIS_URL: variable<string | undefined>(redisUrl, () => undefined),
+  JOB_STORAGE: variable<JobStorageSpec | undefined>(jobStorage, () => undefined),
+  JOB_REDIS_AUDIO_MAX_MB: variable(positiveNumber(512), () => 10),
+  JOB_RESULT_TTL_S: variable(integer(1, 365 * 86_400), () => 86_400),
+  JOB_ATTEMPTS: variable(integer(1, 100), () => 3),
+  JOB_LOCK_MS: variable(integer(1000, 3_600_000), () => 30_000),
+  JOB_WEBHOOK_SECRET: variable<string | undefined>(anyText, () => undefined),
+  ALLOW_PRIVATE_URLS: variable(flag, () => false),
 });
 
 /** The environment variables {@link loadSettings} reads. */
@@ -205,5 +254,14 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
     ffmpegPath: e.FFMPEG_PATH,
+    whisperGpuDevice: e.WHISPER_GPU_DEVICE,
+    redisUrl: e.REDIS_URL,
+    jobStorage: e.JOB_STORAGE,
+    jobRedisAudioMaxMb: e.JOB_REDIS_AUDIO_MAX_MB,
+    jobResultTtlS: e.JOB_RESULT_TTL_S,
+    jobAttempts: e.JOB_ATTEMPTS,
+    jobLockMs: e.JOB_LOCK_MS,
+    jobWebhookSecret: e.JOB_WEBHOOK_SECRET,
+    allowPrivateUrls: e.ALLOW_PRIVATE_URLS,
   });
 }

@@ -36,6 +36,7 @@ export class ModelManager {
       device: this.#settings.device,
       threads: this.#settings.whisperThreads,
       concurrency: this.#settings.whisperPoolSize,
+      gpuDevice: this.#settings.whisperGpuDevice,
       downloadRoot: this.#settings.whisperDownloadRoot,
       modelUrl: this.#settings.whisperModelUrl,
       ...(this.#settings.whisperModelSha256 ? { sha256: this.#settings.whisperModelSha256 } : {}),

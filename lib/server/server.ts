@@ -19,6 +19,8 @@ export interface StartServerOptions {
   /** Default: 60 s + 5 s per second of audio. */
   inferenceTimeout?: InferenceTimeout;
   http?: HttpTimeouts;
+  /** `false`: an API-only front (no model; jobs go to workers through REDIS_URL). Default `true`. */
+  inference?: boolean;
 }
 
 export interface RunningServer {
@@ -41,15 +43,22 @@ export async function startServer(settings: Settings, options: StartServerOption
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.inferenceTimeout ? { inferenceTimeout: options.inferenceTimeout } : {}),
     ...(options.http ? { http: options.http } : {}),
+    ...(options.inference === false ? { inference: false } : {}),
   });
   const address = await app.listen({ port: settings.port, host: settings.host });
 
   const loadStarted = performance.now();
-  app.log.info({ model: settings.whisperModel, device: settings.device, pool: settings.whisperPoolSize, queue: settings.whisperQueueSize }, "loading the model in the background");
-  const modelReady = manager.getBackend().then(
-    (backend) => app.log.info({ ms: Math.round(performance.now() - loadStarted), info: backend.getInfo() }, "model ready"),
-    (error: unknown) => app.log.error({ err: error }, "the model failed to load; transcription routes answer 503 with the reason"),
-  );
+  app.log.info({ jobs: app.jobs.kind }, "job queue ready");
+  let modelReady: Promise<void> = Promise.resolve();
+  if (options.inference === false) {
+    app.log.info("API-only front (--no-inference): no model here; jobs run on workers");
+  } else {
+    app.log.info({ model: settings.whisperModel, device: settings.device, pool: settings.whisperPoolSize, queue: settings.whisperQueueSize }, "loading the model in the background");
+    modelReady = manager.getBackend().then(
+      (backend) => app.log.info({ ms: Math.round(performance.now() - loadStarted), info: backend.getInfo() }, "model ready"),
+      (error: unknown) => app.log.error({ err: error }, "the model failed to load; transcription routes answer 503 with the reason"),
+    );
+  }
 
   let closing: Promise<void> | undefined;
   const close = () =>

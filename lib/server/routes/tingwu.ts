@@ -60,16 +60,19 @@ const backendResponse = z.object({
   speaker_unsupported_behavior: z.string(),
 });
 
-const commonFields = {
+export const commonFields = {
   with_speaker: boolField(false, "Ask for speaker labels; this backend has none, so it is ignored"),
   apply_hotword: boolField(true, "Use the hotwords as the decoder prompt"),
   hotwords: textField("Hotwords, one per line"),
   asr_options: asrOptionsField,
 };
 
-type TingWuTranscription = z.infer<typeof transcribeResponse>;
+/** TingWu's `/api/v1/transcribe` response. */
+export const tingwuTranscribeResponse = transcribeResponse;
+export type TingWuTranscription = z.infer<typeof transcribeResponse>;
 
-function toTingWu(result: WhisperBackendResult): TingWuTranscription {
+/** A transcription in TingWu's shape (also the result of its async routes). */
+export function toTingWu(result: Pick<WhisperBackendResult, "text" | "sentence_info">): TingWuTranscription {
   return {
     code: 0,
     text: result.text,
@@ -81,7 +84,8 @@ function toTingWu(result: WhisperBackendResult): TingWuTranscription {
   };
 }
 
-function callOptions(fields: { apply_hotword: boolean; hotwords?: string | undefined; asr_options: { backend: WhisperCallOptions } }): WhisperCallOptions {
+/** The decoder options of TingWu's common form fields (asr_options.backend plus hotwords). */
+export function callOptions(fields: { apply_hotword: boolean; hotwords?: string | undefined; asr_options: { backend: WhisperCallOptions } }): WhisperCallOptions {
   return { ...fields.asr_options.backend, ...(fields.apply_hotword && fields.hotwords ? { hotwords: fields.hotwords } : {}) };
 }
 
