@@ -125,10 +125,10 @@ export class BullJobQueue implements JobQueue {
 
   async get(id: string): Promise<JobInfo | undefined> {
     return this.#call(async () => {
+      // The state first: a job read after it shows "completed" holds its return value.
+      const [state, marked] = await Promise.all([this.#queue.getJobState(id), this.#redis.exists(cancelKey(id))]);
       const job = (await this.#queue.getJob(id)) as Job<JobSpec, JobResult> | undefined;
-      if (!job) return undefined;
-      const [state, marked] = await Promise.all([job.getState(), this.#redis.exists(cancelKey(id))]);
-      return jobInfo(job, state, marked === 1);
+      return job && jobInfo(job, state, marked === 1);
     });
   }
 

@@ -123,8 +123,8 @@ export async function startJobWorker(settings: Settings, options: StartJobWorker
   await subscriber.subscribe(CANCEL_CHANNEL);
 
   const finished = async (job: Job<JobSpec, JobResult>, bullState: "completed" | "failed") => {
-    if (job.data.source.kind === "audio") await store.delete(job.data.source.ref).catch(() => {});
     log.info({ job: job.id, state: bullState, error: job.failedReason }, "job finished");
+    if (job.data.source.kind === "audio") await store.delete(job.data.source.ref).catch(() => {});
     const { webhookUrl } = job.data;
     if (!webhookUrl) return;
     const info = jobInfo(job, bullState, (await redis.exists(cancelKey(job.id!)).catch(() => 0)) === 1);

@@ -144,10 +144,13 @@ describe.runIf(REDIS_AVAILABLE)("jobs on BullMQ with a real Redis", () => {
       const windows = Math.ceil(seconds[i]! / 30);
       expect(job.state, job.error ?? "").toBe("completed");
       expect(job.progress).toBe(100);
-      expect(job.result).toMatchObject({ code: 0, text: SCRIPT.text.repeat(windows).trim(), sentences: sentences(windows) });
+      expect(job.result, JSON.stringify(job)).toMatchObject({ code: 0, text: SCRIPT.text.repeat(windows).trim(), sentences: sentences(windows) });
     });
     expect(finals[1]!.result!.text).toBe(SCRIPT_TEXT);
-    // Exactly once: one "completed" per job across all workers, the killed one's included.
+    // Exactly once: one "completed" per job across all workers, the killed one's included (the
+    // log line follows the state change in Redis, so wait for it, then for any straggler).
+    await waitFor(() => ids.every((id) => finishedLines(id).length > 0), 60_000, "every worker's log of its jobs");
+    await new Promise((r) => setTimeout(r, 2000));
     for (const id of ids) expect(finishedLines(id).map((l) => l.state), id).toEqual(["completed"]);
     // The killed job was picked up again by another worker.
     expect(finals[0]!.attempts).toBeGreaterThanOrEqual(2);
@@ -216,6 +219,7 @@ describe.runIf(REDIS_AVAILABLE)("jobs on BullMQ with a real Redis", () => {
     expect(holder.logs.some((l) => l.msg === "shutting down: handing the job back to the queue" && l.job === id)).toBe(true);
     const job = await waitFinal(id, 400_000);
     expect(job.state).toBe("completed");
+    await waitFor(() => finishedLines(id).length > 0, 60_000, "the worker's log of the job");
     expect(finishedLines(id).map((l) => l.state)).toEqual(["completed"]);
     expect(startedOn(id).filter((w) => w !== holder).length).toBeGreaterThan(0);
   });
