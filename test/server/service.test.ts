@@ -214,6 +214,11 @@ describe("metrics, logs, request ids, OpenAPI", () => {
         "/v1/models/{model}",
         "/ready",
         "/metrics",
+        "/api/v1/trans/url",
+        "/api/v1/trans/video",
+        "/api/v1/result",
+        "/api/v1/jobs",
+        "/api/v1/jobs/{id}",
       ].sort(),
     );
     const transcribe = doc.paths["/api/v1/transcribe"]!.post!.requestBody!.content["multipart/form-data"]!.schema;
