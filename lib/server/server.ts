@@ -3,6 +3,8 @@
 import type { FastifyInstance } from "fastify";
 import { ModelManager } from "../backends/index.js";
 import type { Settings } from "../config.js";
+import { startJobWorker } from "../jobs/worker.js";
+import type { JobWorker } from "../jobs/worker.js";
 import { buildApp } from "./app.js";
 import type { BuildAppOptions, HttpTimeouts } from "./app.js";
 import type { InferenceTimeout } from "./service.js";
@@ -21,6 +23,8 @@ export interface StartServerOptions {
   http?: HttpTimeouts;
   /** `false`: an API-only front (no model; jobs go to workers through REDIS_URL). Default `true`. */
   inference?: boolean;
+  /** With REDIS_URL and inference: also run BullMQ jobs on this server's model pool (`serve --worker`). Default `false`. */
+  jobWorker?: boolean;
 }
 
 export interface RunningServer {
@@ -60,9 +64,18 @@ export async function startServer(settings: Settings, options: StartServerOption
     );
   }
 
+  let jobWorker: Promise<JobWorker | undefined> = Promise.resolve(undefined);
+  if (options.jobWorker && options.inference !== false) {
+    jobWorker = startJobWorker(settings, { service: app.tingwu, log: app.log }).catch((error: unknown) => {
+      app.log.error({ err: error }, "the job worker failed to start");
+      return undefined;
+    });
+  }
+
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      await (await jobWorker)?.close();
       const queue = app.tingwu.queue;
       app.log.info({ running: queue.running, waiting: queue.waiting }, "shutting down: refusing new requests, draining in-flight ones");
       await app.close();

@@ -179,6 +179,12 @@ describe("jobs API (in-process)", () => {
     expect(await fs.readdir(path.join(storage, "audio"))).toEqual([]);
   });
 
+  it("refuses to start with JOB_STORAGE=s3:// (not implemented), saying what to use instead", async () => {
+    await expect(startTestServer({ JOB_STORAGE: "s3://bucket/jobs" }, { load: false })).rejects.toThrow(
+      /^JOB_STORAGE=s3:\/\/bucket\/jobs is not supported yet; use JOB_STORAGE=dir:\/path/,
+    );
+  });
+
   it("POSTs a signed webhook when a job ends", async () => {
     const secret = "s3cret";
     const server = await start({ ALLOW_PRIVATE_URLS: "1", JOB_WEBHOOK_SECRET: secret });
