@@ -47,3 +47,6 @@ export { downloadFile } from "./models/download.js";
 export { parseModelSpec, modelFileName, DEFAULT_MODEL_BASE_URL, DEFAULT_DOWNLOAD_ROOT } from "./models/names.js";
 export { formatProgress, formatBytes, formatDuration } from "./models/progress.js";
 export { inspectGgmlModel, GgmlFormatError } from "./models/ggml-format.js";
+// Jobs run through the CLI (`serve`, `worker`); a webhook receiver checks signatures with signWebhook.
+export type { JobInfo, JobState, JobResult, ResultFormat } from "./jobs/types.js";
+export { signWebhook, SIGNATURE_HEADER } from "./jobs/webhook.js";

@@ -82,15 +82,13 @@ const LIST_TYPES: JobType[] = ["active", "waiting", "prioritized", "delayed", "f
 export class BullJobQueue implements JobQueue {
   readonly kind = "bullmq" as const;
   readonly #settings: Settings;
-  readonly #maxUploadBytes: number;
   readonly #redis: Redis;
   readonly #queue: Queue<JobSpec, JobResult>;
   readonly #store: RedisAudioStore;
 
-  constructor(settings: Settings, maxUploadBytes: number) {
+  constructor(settings: Settings) {
     if (!settings.redisUrl) throw new RangeError("BullJobQueue needs REDIS_URL");
     this.#settings = settings;
-    this.#maxUploadBytes = maxUploadBytes;
     this.#redis = connectRedis(settings.redisUrl, false);
     // A connection error is retried by ioredis; the calls that fail meanwhile answer 503.
     this.#redis.on("error", () => {});
@@ -103,7 +101,6 @@ export class BullJobQueue implements JobQueue {
     const id = randomUUID();
     let source: JobSpec["source"];
     if (submission.audio) {
-      if (submission.audio.data.length > this.#maxUploadBytes) throw new HttpError(413, "The upload is too large", { code: "file_too_large" });
       const ref = await this.#call(() => this.#store.put(id, submission.audio!.data));
       source = { kind: "audio", ref, filename: submission.audio.filename, bytes: submission.audio.data.length };
     } else {

@@ -18,7 +18,7 @@ export * from "./types.js";
 export async function createJobQueue(service: TranscriptionService, log: FastifyBaseLogger): Promise<JobQueue> {
   const { settings } = service;
   checkStorageSupported(settings.jobStorage);
-  if (settings.redisUrl) return new BullJobQueue(settings, service.maxUploadBytes);
+  if (settings.redisUrl) return new BullJobQueue(settings);
   if (!service.inference) throw new RangeError("A server without inference (--no-inference) needs REDIS_URL: its jobs run on workers (tingwu-whisper worker)");
   return InProcessJobQueue.open(service, log);
 }

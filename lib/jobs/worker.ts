@@ -8,7 +8,6 @@
 import { UnrecoverableError, WaitingError, Worker } from "bullmq";
 import type { Job } from "bullmq";
 import type { FastifyBaseLogger } from "fastify";
-import type { Redis } from "ioredis";
 import type { Settings } from "../config.js";
 import type { TranscriptionService } from "../server/service.js";
 import { bullAudioStore, CANCEL_CHANNEL, cancelKey, connectRedis, jobInfo, KEY_PREFIX, QUEUE_NAME } from "./bullmq.js";
@@ -168,5 +167,3 @@ export async function startJobWorker(settings: Settings, options: StartJobWorker
     },
   };
 }
-
-export type { Redis };
