@@ -1,4 +1,4 @@
-// npm run bench:jobs [-- --jobs N] [--rounds N] [--dims tiny|base|mini] [--workers 1,2,4]
+// npm run bench:jobs [-- --jobs N] [--rounds N] [--dims tiny|base|mini] [--workers 1,2,4] [--threads N] [--seconds S]
 // The job queue: throughput with 1, 2 and 4 worker processes on one BullMQ queue (a real
 // redis-server on loopback), a job's overhead against the same transcription as a direct sync
 // request (BullMQ and in-process), and the queue latency (submitted -> started on an idle worker).
@@ -26,6 +26,8 @@ const { values } = parseArgs({
     dims: { type: "string", default: "tiny" },
     workers: { type: "string", default: "1,2,4" },
     seconds: { type: "string", default: "30" },
+    /** Threads per worker; default: the cores split between the workers (at least 1). */
+    threads: { type: "string" },
   },
 });
 const JOBS = Number(values.jobs);
@@ -101,7 +103,7 @@ async function main(): Promise<void> {
     // ---- throughput: JOBS jobs at once on N workers ------------------------------------------
     const throughput = [];
     for (const n of WORKERS) {
-      const threads = Math.max(1, Math.floor(cores / n));
+      const threads = values.threads ? Number(values.threads) : Math.max(1, Math.floor(cores / n));
       const api = startCli(["serve", "--no-inference"], { ...common, PORT: String(await freePort()), HOST: "127.0.0.1", LOG_LEVEL: "info" });
       const workers = Array.from({ length: n }, () => startCli(["worker"], { ...common, WHISPER_THREADS: String(threads), LOG_LEVEL: "info" }));
       try {
@@ -123,9 +125,10 @@ async function main(): Promise<void> {
 
     // ---- overhead: the same transcription as a sync request, a BullMQ job, an in-process job --
     log(`overhead: ${ROUNDS} rounds, each path in turn (order rotates)`);
-    const sync = startCli(["serve"], { ...common, REDIS_URL: "", PORT: String(await freePort()), HOST: "127.0.0.1", WHISPER_THREADS: String(cores), LOG_LEVEL: "info" });
+    const threads = values.threads ? Number(values.threads) : cores;
+    const sync = startCli(["serve"], { ...common, REDIS_URL: "", PORT: String(await freePort()), HOST: "127.0.0.1", WHISPER_THREADS: String(threads), LOG_LEVEL: "info" });
     const front = startCli(["serve", "--no-inference"], { ...common, PORT: String(await freePort()), HOST: "127.0.0.1", LOG_LEVEL: "info" });
-    const worker = startCli(["worker"], { ...common, WHISPER_THREADS: String(cores), LOG_LEVEL: "info" });
+    const worker = startCli(["worker"], { ...common, WHISPER_THREADS: String(threads), LOG_LEVEL: "info" });
     try {
       const [syncBase, frontBase] = await Promise.all([listening(sync), listening(front)]);
       await sync.waitForLog((l) => l.msg === "model ready", 180_000, "the model");
@@ -154,6 +157,7 @@ async function main(): Promise<void> {
         in_process_job_ms_median: round(median(walls["in-process"]!)),
         bullmq_overhead_ms: round(median(walls.bullmq!) - syncMedian),
         in_process_overhead_ms: round(median(walls["in-process"]!) - syncMedian),
+        threads,
         note: "job wall = submit (upload) + queue + run + the client's poll (10 ms); sync wall = the request",
       };
       results.queue_latency = {
@@ -171,7 +175,8 @@ async function main(): Promise<void> {
     await fs.rm(dir, { recursive: true, force: true });
   }
   (results.meta as Record<string, unknown>).loadavg_end = os.loadavg().map((l) => round(l, 2));
-  await fs.writeFile(path.join(RESULTS, "jobs-latest.json"), JSON.stringify(results, null, 2));
+  const out = process.env.BENCH_JOBS_OUT ?? path.join(RESULTS, "jobs-latest.json");
+  await fs.writeFile(out, JSON.stringify(results, null, 2));
   console.log(JSON.stringify(results, null, 2));
 }
 
