@@ -66,6 +66,8 @@ export interface Settings {
   readonly jobWebhookSecret: string | undefined;
   /** `ALLOW_PRIVATE_URLS`: let job URLs and webhooks reach loopback, private and link-local addresses. Default `false`. */
   readonly allowPrivateUrls: boolean;
+  /** `DATA_DIR`: where the service keeps its state (hotword lists under `hotwords/`, runtime config in `config.json`). Default `"./data"` (TingWu's `data_dir`). */
+  readonly dataDir: string;
 }
 
 /** `JOB_STORAGE`, parsed. */
@@ -208,6 +210,7 @@ const envSchema = z.object({
   JOB_LOCK_MS: variable(integer(1000, 3_600_000), () => 30_000),
   JOB_WEBHOOK_SECRET: variable<string | undefined>(anyText, () => undefined),
   ALLOW_PRIVATE_URLS: variable(flag, () => false),
+  DATA_DIR: variable(anyText, () => "./data"),
 });
 
 /** The environment variables {@link loadSettings} reads. */
@@ -263,5 +266,6 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     jobLockMs: e.JOB_LOCK_MS,
     jobWebhookSecret: e.JOB_WEBHOOK_SECRET,
     allowPrivateUrls: e.ALLOW_PRIVATE_URLS,
+    dataDir: e.DATA_DIR,
   });
 }

@@ -4,6 +4,7 @@ export type {
   LanguageDetection,
   LoadOptions,
   ModelInfo,
+  RuntimeInfo,
   Segment,
   Timings,
   Token,
@@ -11,6 +12,7 @@ export type {
   TranscribeResult,
 } from "./whisper.js";
 export { AbortError, DisposedError, ModelLoadError, NativeLoadError, TranscriptionError, WhisperError } from "./errors.js";
+export type { BinaryChoice } from "./native.js";
 export { LANGUAGES } from "./languages.js";
 export { languageName, normalizeLanguage } from "./options.js";
 

@@ -1,11 +1,12 @@
 // The one place the compiled addon is loaded, and the hand-written type of its surface.
 // Everything here mirrors native/*.cc; the TypeScript layer validates and defaults every value
 // before it crosses, so the C++ side can stay thin.
-import { spawnSync } from "node:child_process";
-import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { describeMissingCudaLibraries, findCudaLibraries, preloadCudaLibraries } from "../scripts/cuda-libs.mjs";
+import { chooseCudaBinary, cudaDriverPresent, nativeCandidates, probeInChild } from "../scripts/native-binaries.mjs";
+import type { NativeVariant, ProbeResult } from "../scripts/native-binaries.mjs";
 import { NativeLoadError } from "./errors.js";
 
 const require = createRequire(import.meta.url);
@@ -162,34 +163,25 @@ export interface NativeBinding {
   runtimeInfo(): NativeRuntimeInfo;
 }
 
-export type NativeVariant = "cpu" | "cuda";
+export type { CudaChoice, NativeCandidate, NativeVariant, ProbeResult } from "../scripts/native-binaries.mjs";
+export { cudaDriverPresent, nativeCandidates, probeInChild } from "../scripts/native-binaries.mjs";
 
-export interface LoadedBinding {
+/** Why the loader chose the binary in use (`runtimeInfo().binaryChoice`). */
+export interface BinaryChoice {
+  /** Where it came from. */
+  source: "TINGWU_WHISPER_BINARY" | "prebuild" | "local build";
+  /** Why this one, in one line (for CUDA: the driver's CUDA version and the GPUs it saw). */
+  reason: string;
+  /** Candidates tried and passed over before this one, with the reason. */
+  skipped: string[];
+}
+
+export interface LoadedBinding extends BinaryChoice {
   binding: NativeBinding;
   /** Absolute path of the .node file in use. */
   file: string;
   /** Which kind of binary it is ("cuda" for GGML_CUDA builds). */
   variant: NativeVariant;
-  /** Where it came from. */
-  source: "TINGWU_WHISPER_BINARY" | "prebuild" | "local build";
-  /** Candidates tried and passed over before this one, with the reason. */
-  skipped: string[];
-}
-
-/** A binary the loader may use. */
-export interface NativeCandidate {
-  file: string;
-  variant: NativeVariant;
-  source: "prebuild" | "local build";
-}
-
-/** What a child process saw when it loaded a binary. */
-export interface ProbeResult {
-  ok: boolean;
-  /** GPU devices the binary sees (CUDA devices for the cuda variant). */
-  gpus: number;
-  /** Why it failed (ok: false), in one line. */
-  error?: string;
 }
 
 export interface ResolveOptions {
@@ -199,137 +191,31 @@ export interface ResolveOptions {
   /** Whether the CUDA driver library is installed (default: looks for libcuda.so.1). */
   cudaDriverPresent?: () => boolean;
   /** Test-loads a binary out of process (default: a child node process). */
-  probe?: (file: string) => ProbeResult;
-}
-
-const PROBE_TIMEOUT_MS = 60_000;
-// Loaded in a child so that a binary which crashes, aborts or hangs on load (a broken CUDA
-// install, a driver mismatch) takes down the child, not this process.
-const PROBE_SCRIPT = `
-const info = require(process.argv[1]).runtimeInfo();
-process.stdout.write(JSON.stringify({ gpus: info.devices.filter((d) => d.type === "gpu").length }));
-`;
-
-/** Test-loads a .node file in a child node process and reports what it saw. */
-export function probeInChild(file: string, env: NodeJS.ProcessEnv = process.env): ProbeResult {
-  const child = spawnSync(process.execPath, ["-e", PROBE_SCRIPT, file], {
-    env,
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "pipe"],
-    timeout: PROBE_TIMEOUT_MS,
-    killSignal: "SIGKILL",
-  });
-  if (child.error && (child.error as NodeJS.ErrnoException).code === "ETIMEDOUT") {
-    return { ok: false, gpus: 0, error: `the test load in a child process hung for ${PROBE_TIMEOUT_MS / 1000} s` };
-  }
-  if (child.error) return { ok: false, gpus: 0, error: `could not start a child process: ${child.error.message}` };
-  if (child.status !== 0) {
-    const how = child.signal ? `was killed by ${child.signal}` : `exited with code ${child.status}`;
-    const why = lastErrorLine(child.stderr);
-    return { ok: false, gpus: 0, error: `the test load in a child process ${how}${why ? `: ${why}` : ""}` };
-  }
-  try {
-    const { gpus } = JSON.parse(child.stdout) as { gpus: number };
-    return { ok: true, gpus };
-  } catch {
-    return { ok: false, gpus: 0, error: "the test load in a child process printed no runtime info" };
-  }
-}
-
-/** Whether the NVIDIA driver's libcuda.so.1 is installed (without loading it). */
-export function cudaDriverPresent(env: NodeJS.ProcessEnv = process.env): boolean {
-  if (process.platform !== "linux") return false;
-  const multiarch = `${process.arch === "arm64" ? "aarch64" : "x86_64"}-linux-gnu`;
-  const dirs = [
-    ...(env.LD_LIBRARY_PATH ?? "").split(":").filter(Boolean),
-    `/usr/lib/${multiarch}`,
-    `/lib/${multiarch}`,
-    "/usr/lib64",
-    "/usr/lib",
-    "/usr/local/nvidia/lib64", // NVIDIA's container runtime
-    "/usr/lib/wsl/lib", // WSL 2
-  ];
-  if (dirs.some((dir) => fs.existsSync(path.join(dir, "libcuda.so.1")))) return true;
-  try {
-    return fs.readFileSync("/etc/ld.so.cache").includes("libcuda.so.1");
-  } catch {
-    return false;
-  }
-}
-
-interface NodeGypBuildTags {
-  parseTuple(name: string): { name: string } | undefined;
-  matchTuple(platform: string, arch: string): (tuple: unknown) => boolean;
-  compareTuples(a: unknown, b: unknown): number;
-  parseTags(file: string): { file: string } | undefined;
-  matchTags(runtime: string, abi: string): (tags: unknown) => boolean;
-  compareTags(runtime: string): (a: unknown, b: unknown) => number;
-}
-
-/** node-gyp-build's choice of .node file in `dir/prebuilds/<platform>-<arch>[/sub]`, using its own matching rules. */
-function prebuildIn(dir: string, sub?: string): string | undefined {
-  const ngb = require("node-gyp-build") as NodeGypBuildTags;
-  const tuple = readdir(path.join(dir, "prebuilds"))
-    .map((name) => ngb.parseTuple(name))
-    .filter(ngb.matchTuple(process.platform, process.arch))
-    .sort(ngb.compareTuples)[0] as { name: string } | undefined;
-  if (!tuple) return undefined;
-  const folder = path.join(dir, "prebuilds", tuple.name, ...(sub ? [sub] : []));
-  const winner = readdir(folder)
-    .map((file) => ngb.parseTags(file))
-    .filter(ngb.matchTags("node", process.versions.modules))
-    .sort(ngb.compareTags("node"))[0] as { file: string } | undefined;
-  return winner && path.join(folder, winner.file);
-}
-
-/** CUDA majors present under `names` (e.g. cuda13, cuda12), newest first. */
-function cudaMajors(names: string[]): number[] {
-  return names
-    .map((name) => /^cuda(\d+)$/.exec(name)?.[1])
-    .filter((m): m is string => m !== undefined)
-    .map(Number)
-    .sort((a, b) => b - a);
-}
-
-/**
- * Every binary of a variant that exists under `root`, in the order they are tried: prebuilds
- * (prebuildify layout: `prebuilds/linux-x64/*.node` for CPU, `prebuilds/linux-x64/cuda<major>/`
- * for CUDA), then local builds (`build/Release`, `build/portable`, `build/cuda<major>`).
- */
-export function nativeCandidates(root: string, variant: NativeVariant): NativeCandidate[] {
-  const out: NativeCandidate[] = [];
-  const add = (file: string | undefined, source: NativeCandidate["source"]) => {
-    if (file && fs.existsSync(file)) out.push({ file, variant, source });
-  };
-  const tupleDir = path.join(root, "prebuilds", `${process.platform}-${process.arch}`);
-  if (variant === "cpu") {
-    add(prebuildIn(root), "prebuild");
-    for (const dir of ["Release", "portable"]) add(path.join(root, "build", dir, "tingwu_whisper.node"), "local build");
-  } else {
-    for (const major of cudaMajors(readdir(tupleDir))) add(prebuildIn(root, `cuda${major}`), "prebuild");
-    for (const major of cudaMajors(readdir(path.join(root, "build")))) {
-      add(path.join(root, "build", `cuda${major}`, `tingwu_whisper_cuda${major}.node`), "local build");
-    }
-  }
-  return out;
+  probe?: (file: string, cudaMajor?: number) => ProbeResult;
 }
 
 /**
  * Picks and loads a binary. Order: `TINGWU_WHISPER_BINARY` (an explicit .node path);
  * `TINGWU_WHISPER_VARIANT=cpu|cuda` (only that variant); otherwise CUDA when the driver is
- * installed and a CUDA binary, test-loaded in a child process, sees a GPU; then the CPU prebuild;
+ * installed and a CUDA binary, test-loaded in a child process, sees a GPU and is of a CUDA major
+ * the driver supports (cuda13 before cuda12; scripts/native-binaries.mjs); then the CPU prebuild;
  * then a local build. Throws NativeLoadError listing every attempt and how to fix it.
  */
 export function loadNativeFrom(options: ResolveOptions): LoadedBinding {
   const env = options.env ?? process.env;
-  const probe = options.probe ?? ((file: string) => probeInChild(file, env));
+  const probe = options.probe ?? ((file: string, cudaMajor?: number) => probeInChild(file, env, cudaMajor));
   const hasDriver = options.cudaDriverPresent ?? (() => cudaDriverPresent(env));
   const tried: string[] = [];
-  const requireBinary = (file: string): NativeBinding | undefined => {
+  const requireBinary = (file: string, cudaMajor?: number): NativeBinding | undefined => {
+    // A CUDA binary's RUNPATH is $ORIGIN: its CUDA libraries come from the library path, or from
+    // the wheel/toolkit folders scripts/cuda-libs.mjs finds, loaded here by their full path.
+    const libs = cudaMajor ? findCudaLibraries(cudaMajor, { env }) : undefined;
+    if (libs) preloadCudaLibraries(libs);
     try {
       return require(file) as NativeBinding;
     } catch (error) {
-      tried.push(`${file}: ${firstLine(error)}`);
+      const missing = libs && libs.missing.length > 0 ? `; ${describeMissingCudaLibraries(libs)}` : "";
+      tried.push(`${file}: ${firstLine(error)}${missing}`);
       return undefined;
     }
   };
@@ -343,8 +229,12 @@ export function loadNativeFrom(options: ResolveOptions): LoadedBinding {
   const explicit = env.TINGWU_WHISPER_BINARY;
   if (explicit) {
     const file = path.resolve(explicit);
-    const binding = requireBinary(file);
-    if (binding) return { binding, file, variant: binding.runtimeInfo().cudaCompiled ? "cuda" : "cpu", source: "TINGWU_WHISPER_BINARY", skipped: [] };
+    const major = /cuda(\d+)/.exec(path.basename(path.dirname(file)) + path.basename(file))?.[1];
+    const binding = requireBinary(file, major ? Number(major) : undefined);
+    if (binding) {
+      const variant = binding.runtimeInfo().cudaCompiled ? "cuda" : "cpu";
+      return { binding, file, variant, source: "TINGWU_WHISPER_BINARY", reason: "TINGWU_WHISPER_BINARY names it", skipped: [] };
+    }
     throw loadError(tried, "TINGWU_WHISPER_BINARY");
   }
 
@@ -353,22 +243,22 @@ export function loadNativeFrom(options: ResolveOptions): LoadedBinding {
     throw new NativeLoadError(`Expected cpu or cuda for TINGWU_WHISPER_VARIANT but received ${JSON.stringify(env.TINGWU_WHISPER_VARIANT)}`);
   }
 
+  let whyNotCuda = "";
   if (requested === "cuda" || (requested === undefined && process.platform === "linux")) {
     const candidates = nativeCandidates(options.root, "cuda");
     const driver = requested === "cuda" || candidates.length === 0 ? true : hasDriver();
     if (!driver) {
       for (const c of candidates) tried.push(`${c.file}: skipped, the CUDA driver (libcuda.so.1) is not installed`);
-    } else {
-      for (const candidate of candidates) {
-        const result = probe(candidate.file);
-        if (!result.ok) {
-          tried.push(`${candidate.file}: ${result.error ?? "failed to load"}`);
-        } else if (requested === undefined && result.gpus === 0) {
-          tried.push(`${candidate.file}: loads, but sees no CUDA device (check nvidia-smi and the driver version)`);
-        } else {
-          const binding = requireBinary(candidate.file);
-          if (binding) return { binding, file: candidate.file, variant: "cuda", source: candidate.source, skipped: tried };
-        }
+      whyNotCuda = "the CUDA driver (libcuda.so.1) is not installed";
+    } else if (candidates.length > 0) {
+      const choice = chooseCudaBinary(candidates, { probe, requireDevice: requested === undefined });
+      tried.push(...choice.skipped);
+      whyNotCuda = choice.reason;
+      if (choice.candidate) {
+        const { file, source, cudaMajor } = choice.candidate;
+        const binding = requireBinary(file, cudaMajor);
+        if (binding) return { binding, file, variant: "cuda", source, reason: choice.reason, skipped: [...choice.skipped] };
+        whyNotCuda = `${file} loaded in a child process but not in this one`;
       }
     }
     if (requested === "cuda") {
@@ -379,8 +269,17 @@ export function loadNativeFrom(options: ResolveOptions): LoadedBinding {
 
   const cpu = nativeCandidates(options.root, "cpu");
   for (const candidate of cpu) {
+    const skipped = [...tried];
     const binding = requireBinary(candidate.file);
-    if (binding) return { binding, file: candidate.file, variant: "cpu", source: candidate.source, skipped: tried };
+    if (binding) {
+      const reason =
+        requested === "cpu"
+          ? "TINGWU_WHISPER_VARIANT=cpu"
+          : whyNotCuda
+            ? `CPU ${candidate.source}: no CUDA binary was used (${whyNotCuda})`
+            : `CPU ${candidate.source}: no CUDA binary here`;
+      return { binding, file: candidate.file, variant: "cpu", source: candidate.source, reason, skipped };
+    }
   }
   if (cpu.length === 0) tried.push(`no CPU binary in ${path.join(options.root, "prebuilds")} or ${path.join(options.root, "build")}`);
   throw loadError(tried, requested ?? "auto");
@@ -407,7 +306,8 @@ function loadError(tried: string[], mode: "TINGWU_WHISPER_BINARY" | "cpu" | "cud
     mode === "cuda"
       ? [
           "  - build the CUDA variant: `npm run build:cuda` in the package (needs cmake and a C++17 compiler;",
-          "    it finds a CUDA toolkit or assembles CUDA 13 from PyPI wheels; see docs/CUDA.md),",
+          "    it finds a CUDA toolkit or assembles CUDA 13 from PyPI wheels; `npm run build:cuda -- --cuda-major 12`",
+          "    builds CUDA 12.4 for older drivers; see docs/CUDA.md),",
           "  - or unset TINGWU_WHISPER_VARIANT to fall back to the CPU binary.",
         ]
       : [
@@ -426,19 +326,6 @@ function loadError(tried: string[], mode: "TINGWU_WHISPER_BINARY" | "cpu" | "cud
   );
 }
 
-function readdir(dir: string): string[] {
-  try {
-    return fs.readdirSync(dir);
-  } catch {
-    return [];
-  }
-}
-
 function firstLine(error: unknown): string {
   return String((error as Error)?.message ?? error).split("\n")[0] ?? "";
-}
-
-function lastErrorLine(stderr: string): string {
-  const lines = stderr.split("\n").map((l) => l.trim()).filter(Boolean);
-  return lines.find((l) => /Error:/.test(l)) ?? lines.at(-1) ?? "";
 }

@@ -4,7 +4,7 @@ import fs from "node:fs/promises";
 import { AbortError, DisposedError, ModelLoadError, TranscriptionError, WhisperError } from "./errors.js";
 import { inspectGgmlModel } from "./models/ggml-format.js";
 import { loadNative } from "./native.js";
-import type { NativeModel, NativeModelInfo, NativeSegment, NativeTranscribeParams, NativeTranscribeResult } from "./native.js";
+import type { BinaryChoice, NativeModel, NativeModelInfo, NativeRuntimeInfo, NativeSegment, NativeTranscribeParams, NativeTranscribeResult } from "./native.js";
 import {
   checkCallback,
   checkSamples,
@@ -462,8 +462,16 @@ export class Whisper {
   }
 }
 
+/** What `runtimeInfo()` returns: the addon's report, the file in use and why the loader chose it. */
+export interface RuntimeInfo extends NativeRuntimeInfo {
+  /** Absolute path of the .node file in use. */
+  binary: string;
+  /** Why this binary: where it came from, the reason (for CUDA: the driver's CUDA version and GPUs), and what was passed over. */
+  binaryChoice: BinaryChoice;
+}
+
 /** What was built and what this machine offers: whisper.cpp version, variant, CUDA, backends, devices. */
-export function runtimeInfo() {
-  const { binding, file } = loadNative();
-  return { ...binding.runtimeInfo(), binary: file };
+export function runtimeInfo(): RuntimeInfo {
+  const { binding, file, source, reason, skipped } = loadNative();
+  return { ...binding.runtimeInfo(), binary: file, binaryChoice: { source, reason, skipped } };
 }

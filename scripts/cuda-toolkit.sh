@@ -4,13 +4,16 @@
 #
 #   export CUDA_HOME="$(bash scripts/cuda-toolkit.sh)"
 #
-# Order: $CUDA_HOME (or $CUDA_PATH), /usr/local/cuda, the nvcc on PATH. A toolkit only counts when
-# it has nvcc and cuBLAS (headers and library): some distributions ship nvcc alone.
+# Order: $CUDA_HOME (or $CUDA_PATH), /usr/local/cuda, /usr/local/cuda-<major>*, Debian's and
+# Ubuntu's packaged toolkit (/usr/lib/nvidia-cuda-toolkit), the nvcc on PATH. A toolkit only counts
+# when it has nvcc and cuBLAS (headers and library): some distributions ship nvcc alone.
 # Otherwise the pinned CUDA 13 wheels below are unpacked into .cuda-toolkit/cu13 (gitignored; set
 # TINGWU_CUDA_TOOLKIT_DIR to put it elsewhere). PyPI has no CUDA 12 nvcc (the -cu12 "nvcc" wheel
-# ships ptxas only), so CUDA 12.4 builds happen in Dockerfile.cuda124 on NVIDIA's devel image.
+# ships ptxas only): for CUDA 12 this script only searches, and scripts/build-cuda.sh falls back
+# to the CUDA 12.4 toolkit of a Debian trixie root (scripts/cuda12-root.sh).
 #
-# Options: --wheels   skip the search and use (or assemble) the wheel toolkit.
+# Options: --wheels     skip the search and use (or assemble) the wheel toolkit (CUDA 13).
+#          --major N    only a toolkit whose nvcc is CUDA N (12: search only; exit 1 when none).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,16 +29,41 @@ WHEELS=(
 
 note() { echo "cuda-toolkit: $*" >&2; }
 
-# A usable toolkit root: nvcc that runs, the runtime and cuBLAS headers, and the cuBLAS library.
+MAJOR=""
+WHEELS_ONLY=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --wheels) WHEELS_ONLY=1 ;;
+    --major) MAJOR="${2:?--major needs a number}"; shift ;;
+    --major=*) MAJOR="${1#--major=}" ;;
+    *) echo "cuda-toolkit: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+# A header of the toolkit: in its include/ (NVIDIA's layout), or in /usr/include (Debian's
+# nvidia-cuda-toolkit keeps only bin/ and nvvm/ in /usr/lib/nvidia-cuda-toolkit).
+has_header() {
+  local home="$1" name="$2"
+  [ -f "$home/include/$name" ] || [ -f "$home/targets/x86_64-linux/include/$name" ] ||
+    { [ "$home" = /usr/lib/nvidia-cuda-toolkit ] && [ -f "/usr/include/$name" ]; }
+}
+
+# A usable toolkit root: nvcc that runs (of CUDA $MAJOR when given), the runtime and cuBLAS
+# headers, and the cuBLAS library.
 usable() {
-  local home="$1" libdir
+  local home="$1" libdir release
   [ -n "$home" ] && [ -x "$home/bin/nvcc" ] || return 1
-  [ -f "$home/include/cuda_runtime.h" ] || [ -f "$home/targets/x86_64-linux/include/cuda_runtime.h" ] || return 1
-  [ -f "$home/include/cublas_v2.h" ] || [ -f "$home/targets/x86_64-linux/include/cublas_v2.h" ] || return 1
+  has_header "$home" cuda_runtime.h && has_header "$home" cublas_v2.h || return 1
   for libdir in lib64 lib targets/x86_64-linux/lib /usr/lib/x86_64-linux-gnu; do
     case "$libdir" in /*) ;; *) libdir="$home/$libdir" ;; esac
     if compgen -G "$libdir/libcublas.so*" >/dev/null; then
-      "$home/bin/nvcc" --version >/dev/null 2>&1 || return 1
+      release="$("$home/bin/nvcc" --version 2>/dev/null | grep -o 'release [0-9]*' | cut -d' ' -f2)" || return 1
+      [ -n "$release" ] || return 1
+      if [ -n "$MAJOR" ] && [ "$release" != "$MAJOR" ]; then
+        note "skipping $home: CUDA $release, not $MAJOR"
+        return 1
+      fi
       return 0
     fi
   done
@@ -48,8 +76,8 @@ found() {
   exit 0
 }
 
-if [ "${1:-}" != "--wheels" ]; then
-  for candidate in "${CUDA_HOME:-}" "${CUDA_PATH:-}" /usr/local/cuda; do
+if [ -z "$WHEELS_ONLY" ]; then
+  for candidate in "${CUDA_HOME:-}" "${CUDA_PATH:-}" /usr/local/cuda ${MAJOR:+/usr/local/cuda-$MAJOR*} /usr/lib/nvidia-cuda-toolkit; do
     if [ -n "$candidate" ] && [ -e "$candidate" ]; then
       if usable "$candidate"; then found "$(cd "$candidate" && pwd -P)"; fi
       note "skipping $candidate: no nvcc with cuBLAS there"
@@ -63,6 +91,10 @@ if [ "${1:-}" != "--wheels" ]; then
 fi
 
 # --- assemble from the wheels ----------------------------------------------------------------
+if [ -n "$MAJOR" ] && [ "$MAJOR" != 13 ]; then
+  note "no CUDA $MAJOR toolkit with nvcc and cuBLAS found (PyPI has wheels for a CUDA 13 toolkit only)"
+  exit 1
+fi
 DEST="${TINGWU_CUDA_TOOLKIT_DIR:-$ROOT/.cuda-toolkit/cu13}"
 STAMP="$DEST/.tingwu-wheels"
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "${WHEELS[*]}" ] && usable "$DEST"; then

@@ -5,12 +5,9 @@
 //   TINGWU_WHISPER_SKIP_BUILD=1    do nothing
 //   TINGWU_WHISPER_FORCE_BUILD=1   build even when a binary loads
 import { spawnSync } from "node:child_process";
-import fs from "node:fs";
-import { createRequire } from "node:module";
 import path from "node:path";
 import { ROOT } from "./build-flags.mjs";
-
-const require = createRequire(import.meta.url);
+import { chooseCudaBinary, nativeCandidates, probeInChild } from "./native-binaries.mjs";
 
 if (process.env.TINGWU_WHISPER_SKIP_BUILD === "1") process.exit(0);
 
@@ -20,42 +17,26 @@ if (variant !== "cpu" && variant !== "cuda") {
   process.exit(1);
 }
 
-/** Binaries of the variant, in the loader's order (lib/native.ts): prebuilds, then local builds. */
-function candidates() {
-  const tuple = path.join(ROOT, "prebuilds", `${process.platform}-${process.arch}`);
-  const list = (dir) => (fs.existsSync(dir) ? fs.readdirSync(dir) : []);
-  if (variant === "cpu") {
-    const out = [];
-    try {
-      // node-gyp-build's own choice among the prebuilds (PREBUILDS_ONLY: not build/Release).
-      process.env.PREBUILDS_ONLY = "1";
-      out.push(require("node-gyp-build").resolve(ROOT));
-    } catch {
-      // no prebuild for this platform
-    }
-    out.push(path.join(ROOT, "build", "Release", "tingwu_whisper.node"), path.join(ROOT, "build", "portable", "tingwu_whisper.node"));
-    return out.filter((f) => fs.existsSync(f));
-  }
-  const majors = (names) => names.filter((n) => /^cuda\d+$/.test(n)).sort().reverse();
-  return [
-    ...majors(list(tuple)).flatMap((d) => list(path.join(tuple, d)).filter((f) => f.endsWith(".node")).map((f) => path.join(tuple, d, f))),
-    ...majors(list(path.join(ROOT, "build"))).map((d) => path.join(ROOT, "build", d, `tingwu_whisper_${d}.node`)),
-  ].filter((f) => fs.existsSync(f));
-}
-
 if (!process.env.TINGWU_WHISPER_FORCE_BUILD) {
-  for (const file of candidates()) {
-    const probe = spawnSync(process.execPath, ["-e", "require(process.argv[1]).runtimeInfo()", file], {
-      stdio: "pipe",
-      encoding: "utf8",
-      timeout: 60_000,
-    });
-    if (probe.status === 0) {
-      console.error(`tingwu-whisper: using ${path.relative(ROOT, file)}`);
+  // The loader's own policy (scripts/native-binaries.mjs): same candidates, same order, same test
+  // load in a child process; for CUDA, the newest major this machine's driver supports.
+  const candidates = nativeCandidates(ROOT, variant);
+  if (variant === "cuda") {
+    const choice = chooseCudaBinary(candidates, { probe: (file, major) => probeInChild(file, process.env, major), requireDevice: false });
+    for (const line of choice.skipped) console.error(`tingwu-whisper: passed over ${line.replace(`${ROOT}${path.sep}`, "")}`);
+    if (choice.candidate) {
+      console.error(`tingwu-whisper: using ${path.relative(ROOT, choice.candidate.file)} (${choice.reason})`);
       process.exit(0);
     }
-    const why = (probe.stderr || "").split("\n").find((l) => /Error/.test(l)) ?? `exit ${probe.status ?? probe.signal}`;
-    console.error(`tingwu-whisper: ${path.relative(ROOT, file)} does not load here (${why.trim()})`);
+  } else {
+    for (const { file } of candidates) {
+      const probe = probeInChild(file);
+      if (probe.ok) {
+        console.error(`tingwu-whisper: using ${path.relative(ROOT, file)}`);
+        process.exit(0);
+      }
+      console.error(`tingwu-whisper: ${path.relative(ROOT, file)} does not load here (${probe.error})`);
+    }
   }
 }
 

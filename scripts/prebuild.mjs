@@ -10,8 +10,10 @@
 // prebuildify itself can't be used: it copies the .node alone, and the portable build needs the
 // backend libraries next to it.
 //
-//   node scripts/prebuild.mjs [--cpu] [--cuda] [--no-build]
-// Without --cpu/--cuda both are made. --no-build packages what build/ already holds.
+//   node scripts/prebuild.mjs [--cpu] [--cuda] [--cuda-major 12|13] [--no-build]
+// Without --cpu/--cuda both are made. --cuda builds CUDA 13 (PyPI's wheels) and CUDA 12.4 (the
+// trixie root of scripts/cuda12-root.sh, unless a CUDA 12 toolkit is installed); --cuda-major
+// builds one. --no-build packages what build/ already holds.
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -24,9 +26,17 @@ const { values } = parseArgs({
     cpu: { type: "boolean", default: false },
     cuda: { type: "boolean", default: false },
     "no-build": { type: "boolean", default: false },
+    "cuda-major": { type: "string", multiple: true },
   },
 });
-const both = !values.cpu && !values.cuda;
+const cudaMajorsToBuild = values["cuda-major"] ?? ["13", "12"];
+for (const major of cudaMajorsToBuild) {
+  if (!/^\d+$/.test(major)) {
+    console.error(`Expected a number for --cuda-major but received ${JSON.stringify(major)}`);
+    process.exit(2);
+  }
+}
+const both = !values.cpu && !values.cuda && !values["cuda-major"];
 const tupleDir = path.join(ROOT, "prebuilds", `${process.platform}-${process.arch}`);
 // prebuildify's name for an N-API build on glibc (`--napi --tag-libc`).
 const NODE_NAME = "node.napi.glibc.node";
@@ -90,11 +100,14 @@ if (both || values.cpu) {
   verify(path.join(tupleDir, NODE_NAME), ROOT);
 }
 
-if (both || values.cuda) {
-  if (!values["no-build"]) run("bash", [path.join(ROOT, "scripts", "build-cuda.sh")]);
+if (both || values.cuda || values["cuda-major"]) {
+  if (!values["no-build"]) {
+    for (const major of cudaMajorsToBuild) run("bash", [path.join(ROOT, "scripts", "build-cuda.sh"), "--cuda-major", major]);
+  }
   const builds = fs
     .readdirSync(path.join(ROOT, "build"))
-    .filter((d) => /^cuda\d+$/.test(d) && fs.existsSync(path.join(ROOT, "build", d, `tingwu_whisper_${d}.node`)));
+    .filter((d) => /^cuda\d+$/.test(d) && fs.existsSync(path.join(ROOT, "build", d, `tingwu_whisper_${d}.node`)))
+    .filter((d) => !values["cuda-major"] || values["cuda-major"].includes(d.slice(4)));
   if (builds.length === 0) {
     console.error("No CUDA build in build/cuda<major>: run `npm run build:cuda` first");
     process.exit(1);
@@ -111,7 +124,7 @@ if (both || values.cuda) {
     if (archs !== release || fa !== "ON") {
       const msg = `build/${dir} is a reduced build (archs ${archs}, flash attention ${fa}); the release has archs ${release} and flash attention ON`;
       if (!process.env.TINGWU_ALLOW_REDUCED_PREBUILD) {
-        console.error(`${msg}. Rebuild with \`npm run build:cuda\`, or set TINGWU_ALLOW_REDUCED_PREBUILD=1.`);
+        console.error(`${msg}. Rebuild with \`npm run build:cuda -- --cuda-major ${dir.slice(4)}\`, or set TINGWU_ALLOW_REDUCED_PREBUILD=1.`);
         process.exit(1);
       }
       console.error(`warning: ${msg}`);

@@ -35,7 +35,7 @@ BASE="http://127.0.0.1:$PORT"
 WORK="$(mktemp -d)"
 LOG="$WORK/server.log"
 
-WHISPER_MODEL="$MODEL" WHISPER_THREADS=2 PORT="$PORT" HOST=127.0.0.1 LOG_LEVEL=info \
+WHISPER_MODEL="$MODEL" WHISPER_THREADS=2 PORT="$PORT" HOST=127.0.0.1 LOG_LEVEL=info DATA_DIR="$WORK/data" \
   node --import tsx lib/cli.ts serve >"$LOG" 2>&1 &
 SERVER_PID=$!
 stop_server() {

@@ -38,6 +38,8 @@ export function inspect(args: string[]): number {
     `  whisper.cpp   ${info.whisperCppVersion}`,
     `  variant       ${info.variant}`,
     `  binary        ${info.binary}`,
+    `  chosen        ${info.binaryChoice.reason}`,
+    ...info.binaryChoice.skipped.map((s) => `  passed over   ${s}`),
     `  CUDA          ${info.cudaCompiled ? `compiled with ${info.cudaVersion ?? "?"}` : "not compiled in"}`,
   ];
   if (info.cudaCompiled) {

@@ -6,6 +6,7 @@ import { createRequire } from "node:module";
 import cors from "@fastify/cors";
 import multipart from "@fastify/multipart";
 import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
 import Fastify from "fastify";
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, FastifyServerOptions } from "fastify";
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
@@ -13,6 +14,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { ModelManager } from "../backends/index.js";
 import { createJobQueue } from "../jobs/index.js";
 import type { JobQueue } from "../jobs/types.js";
+import { LOG_LEVELS } from "../config.js";
 import type { Settings } from "../config.js";
 import { createErrorHandler, dialectOfUrl, errorBody, HttpError, uploadTooLarge } from "./errors.js";
 import { createMetrics } from "./metrics.js";
@@ -24,6 +26,11 @@ import { openaiRoutes } from "./routes/openai.js";
 import { systemRoutes } from "./routes/system.js";
 import { tingwuRoutes } from "./routes/tingwu.js";
 import { tingwuAsyncRoutes } from "./routes/tingwu-async.js";
+import { tingwuConfigRoutes } from "./routes/tingwu/config.js";
+import { tingwuHotwordRoutes } from "./routes/tingwu/hotwords.js";
+import { tingwuSystemRoutes } from "./routes/tingwu/system.js";
+import { RuntimeConfig } from "./runtime-config.js";
+import { HotwordStore } from "../tingwu/hotword-store.js";
 import { TranscriptionService } from "./service.js";
 import type { InferenceTimeout } from "./service.js";
 
@@ -145,7 +152,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       info: {
         title: "tingwu-whisper",
         version: VERSION,
-        description: `${pkg.description}. Three dialects: TingWu (/api/v1, /health), whisper-asr-webservice (/asr, /detect-language) and OpenAI (/v1).`,
+        description: `${pkg.description}. Three dialects: TingWu (/api/v1, /health, /metrics, /config), whisper-asr-webservice (/asr, /detect-language) and OpenAI (/v1).`,
       },
       tags: [
         { name: "tingwu", description: "TingWu's API; errors are {\"detail\": \"...\"}" },
@@ -157,6 +164,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     },
     transform: jsonSchemaTransform,
   });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
 
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
@@ -190,12 +198,29 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     });
   });
 
+  // State kept in DATA_DIR: hotword lists and the runtime-changeable settings.
+  const hotwords = new HotwordStore(settings.dataDir);
+  await hotwords.loadAll();
+  // log_level starts at the logger's own level (a logger passed in may differ from LOG_LEVEL).
+  const startLevel = LOG_LEVELS.find((level) => level === app.log.level) ?? settings.logLevel;
+  const runtime = new RuntimeConfig(settings, {
+    logLevel: startLevel,
+    onChange: (values) => {
+      if (app.log.level !== values.log_level) app.log.level = values.log_level;
+    },
+  });
+  await runtime.reload((message) => app.log.warn(message));
+
+  const startedAt = Date.now();
   const zod = app.withTypeProvider<ZodTypeProvider>();
-  await zod.register(tingwuRoutes, { service, version: VERSION });
-  await zod.register(tingwuAsyncRoutes, { service, jobs });
+  await zod.register(tingwuRoutes, { service, version: VERSION, hotwords, runtime });
+  await zod.register(tingwuAsyncRoutes, { service, jobs, hotwords, runtime });
   await zod.register(jobsRoutes, { service, jobs });
+  await zod.register(tingwuHotwordRoutes, { hotwords });
+  await zod.register(tingwuConfigRoutes, { service, runtime, hotwords, version: VERSION });
+  await zod.register(tingwuSystemRoutes, { service, version: VERSION, startedAt });
   await zod.register(asrWebserviceRoutes, { service });
-  await zod.register(openaiRoutes, { service, startedAt: Date.now() });
+  await zod.register(openaiRoutes, { service, startedAt });
   await zod.register(systemRoutes, { service });
   return app;
 }

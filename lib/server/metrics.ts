@@ -95,6 +95,11 @@ export class Histogram implements Metric {
     return this.#series.get(keyOf(labels))?.count ?? 0;
   }
 
+  /** The sum of the observed values. */
+  sum(labels: Labels = {}): number {
+    return this.#series.get(keyOf(labels))?.sum ?? 0;
+  }
+
   render(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
     for (const s of this.#series.values()) {
@@ -162,3 +167,35 @@ export function createMetrics(sources: MetricSources) {
 }
 
 export type ServiceMetrics = ReturnType<typeof createMetrics>;
+
+/** TingWu's `GET /metrics` body (its `MetricsResponse`). */
+export interface MetricsSummary {
+  uptime_seconds: number;
+  /** Transcriptions that reached the model, whatever their outcome. */
+  total_requests: number;
+  successful_requests: number;
+  /** Transcriptions that failed or were stopped (timeout, client gone). */
+  failed_requests: number;
+  total_audio_seconds: number;
+  /** Inference seconds over audio seconds, all transcriptions together (TingWu's definition); 0 before the first. */
+  avg_rtf: number;
+  /** TingWu's LLM cache; this service has no LLM, so always `{}`. */
+  llm_cache_stats: Record<string, never>;
+}
+
+/** The counters summed up the way TingWu's `/metrics` reports them. */
+export function summarizeMetrics(metrics: ServiceMetrics, startedAt: number, now = Date.now()): MetricsSummary {
+  const outcome = (name: string) => metrics.inferences.get({ kind: "transcribe", outcome: name });
+  const successful = outcome("ok");
+  const failed = outcome("error") + outcome("aborted");
+  const audioSeconds = metrics.audioSeconds.get();
+  return {
+    uptime_seconds: Math.max(0, (now - startedAt) / 1000),
+    total_requests: successful + failed,
+    successful_requests: successful,
+    failed_requests: failed,
+    total_audio_seconds: audioSeconds,
+    avg_rtf: audioSeconds > 0 ? metrics.inferenceDuration.sum() / audioSeconds : 0,
+    llm_cache_stats: {},
+  };
+}

@@ -115,6 +115,20 @@ describe.runIf(realCpu)("order", () => {
     expect(gpu).toMatchObject({ variant: "cuda", source: "prebuild", file: path.join(root, "prebuilds", tuple, "cuda13", "node.napi.glibc.node") });
   });
 
+  it("takes cuda12 over cuda13 when the driver supports CUDA 12 only, and says why", () => {
+    const root = makeRoot({
+      [`prebuilds/${tuple}/cuda13/node.napi.glibc.node`]: cpu,
+      [`prebuilds/${tuple}/cuda12/node.napi.glibc.node`]: cpu,
+      "build/Release/tingwu_whisper.node": cpu,
+    });
+    const loaded = loadNativeFrom({ root, env: {}, cudaDriverPresent: () => true, probe: () => ({ ok: true, gpus: 1, cudaDriverVersion: "12.2" }) });
+    expect(loaded).toMatchObject({ variant: "cuda", source: "prebuild", file: path.join(root, "prebuilds", tuple, "cuda12", "node.napi.glibc.node") });
+    expect(loaded.reason).toBe("cuda12 prebuild: the driver supports CUDA 12.2 and the binary sees 1 GPU; passed over: cuda13");
+    expect(loaded.skipped).toEqual([
+      `${path.join(root, "prebuilds", tuple, "cuda13", "node.napi.glibc.node")}: the installed driver supports CUDA 12.2, a cuda13 binary needs a driver for CUDA 13 (580.65.06 or newer)`,
+    ]);
+  });
+
   it("loads CUDA when asked with TINGWU_WHISPER_VARIANT=cuda even without a device, but still test-loads it", () => {
     const root = makeRoot({ "build/cuda13/tingwu_whisper_cuda13.node": cpu, "build/Release/tingwu_whisper.node": cpu });
     let probes = 0;

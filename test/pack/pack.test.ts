@@ -71,6 +71,8 @@ describe.runIf(ready)("npm pack with prebuilds", () => {
     for (const dir of cudaDirs) expect(files).toContain(`prebuilds/${tuple}/${dir}/node.napi.glibc.node`);
     expect(files.some((f) => f.startsWith("build/") || f.startsWith(".cuda-toolkit/") || f.startsWith("test/"))).toBe(false);
     expect(files).toContain("dist/index.js");
+    // The web page is served from the package (scripts/copy-web.mjs copies it into dist).
+    for (const f of ["index.html", "app.js", "style.css"]) expect(files).toContain(`dist/server/web/${f}`);
   });
 
   // npm 11 skips a dependency's install script until the project approves it (allowScripts), so

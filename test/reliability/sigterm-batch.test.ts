@@ -42,7 +42,7 @@ describe("SIGTERM during a batch", () => {
     // One file at a time, so SIGTERM lands with the first file running and two still to do.
     const files = ["one.wav", "two.wav", "three.wav"].map((name) => ({ data: wavFile(30), name }));
     const batch = postForm(`${base}/api/v1/transcribe/batch`, form({ files: files as never, max_concurrent: "1" }));
-    await waitFor(async () => metricValue(await (await fetch(`${base}/metrics`)).text(), "tingwu_whisper_inference_active") === 1, 30_000, "the first file to start");
+    await waitFor(async () => metricValue(await (await fetch(`${base}/metrics/prometheus`)).text(), "tingwu_whisper_inference_active") === 1, 30_000, "the first file to start");
     child.kill("SIGTERM");
 
     const res = await batch;

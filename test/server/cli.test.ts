@@ -125,6 +125,10 @@ describe("tingwu-whisper inspect", () => {
     else expect(stdout).not.toContain("CPU backend");
     expect(info.cpuBackend !== null).toBe(info.dynamicBackends);
     expect(stdout).toMatch(/\nDevices\n  CPU \(cpu, CPU\): /);
+    // Why the loader took this binary (runtimeInfo().binaryChoice, scripts/native-binaries.mjs).
+    const choice = (JSON.parse((await cli(["inspect", "--json"])).stdout) as { binaryChoice: { reason: string } }).binaryChoice;
+    expect(choice.reason.length).toBeGreaterThan(0);
+    expect(stdout).toContain(`\n  chosen        ${choice.reason}\n`);
     expect(stdout).toMatch(/\nCPU features\n  enabled   .*\S/);
   });
 

@@ -1,4 +1,7 @@
 // A real server on 127.0.0.1 with the scripted fixture model, and upload helpers.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { ModelManager } from "../../lib/backends/index.js";
 import { loadSettings } from "../../lib/config.js";
@@ -53,7 +56,9 @@ export async function startTestServer(
   env: Record<string, string> = {},
   options: { load?: boolean; app?: Omit<BuildAppOptions, "settings" | "manager"> } = {},
 ): Promise<TestServer> {
-  const settings = loadSettings({ WHISPER_MODEL: await scriptedModelPath({ dims: "mini" }), WHISPER_THREADS: "2", LOG_LEVEL: "silent", ...env });
+  // Each server gets its own DATA_DIR (hotword lists, config.json), never the checkout's ./data.
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tingwu-data-"));
+  const settings = loadSettings({ WHISPER_MODEL: await scriptedModelPath({ dims: "mini" }), WHISPER_THREADS: "2", LOG_LEVEL: "silent", DATA_DIR: dataDir, ...env });
   const manager = new ModelManager(settings);
   if (options.load ?? true) await manager.getBackend();
   const app = await buildApp({ settings, manager, ...options.app });
@@ -68,6 +73,7 @@ export async function startTestServer(
     async close() {
       await app.close();
       await manager.unload();
+      fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
@@ -91,14 +97,14 @@ export async function postForm(url: string, body: FormData, init: RequestInit = 
   return fetch(url, { method: "POST", body, ...init });
 }
 
-/** A metric's value from /metrics text (labels as written, e.g. `{reason="timeout"}`). */
+/** A metric's value from /metrics/prometheus text (labels as written, e.g. `{reason="timeout"}`). */
 export function metricValue(text: string, name: string, labels = ""): number | undefined {
   const line = text.split("\n").find((l) => l.startsWith(`${name}${labels} `));
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(" ") + 1));
 }
 
 export async function metrics(base: string): Promise<string> {
-  return (await fetch(`${base}/metrics`)).text();
+  return (await fetch(`${base}/metrics/prometheus`)).text();
 }
 
 /** Polls until `check` returns true (bounded). */

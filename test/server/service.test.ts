@@ -152,10 +152,10 @@ describe("per-request timeout", () => {
 });
 
 describe("metrics, logs, request ids, OpenAPI", () => {
-  it("/metrics reports requests, durations, queue depth, audio seconds and real-time factor", async () => {
+  it("/metrics/prometheus reports requests, durations, queue depth, audio seconds and real-time factor", async () => {
     const server = await start();
     for (let i = 0; i < 2; i++) expect((await postForm(`${server.base}/api/v1/transcribe`, form({ file: wavFile() }))).status).toBe(200);
-    const res = await fetch(`${server.base}/metrics`);
+    const res = await fetch(`${server.base}/metrics/prometheus`);
     expect(res.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
     const text = await res.text();
     expect(metricValue(text, "tingwu_whisper_http_requests_total", '{method="POST",route="/api/v1/transcribe",status="200"}')).toBe(2);
@@ -219,6 +219,18 @@ describe("metrics, logs, request ids, OpenAPI", () => {
         "/api/v1/result",
         "/api/v1/jobs",
         "/api/v1/jobs/{id}",
+        "/metrics/prometheus",
+        "/",
+        "/api/v1/transcribe/stream",
+        "/api/v1/hotwords",
+        "/api/v1/hotwords/append",
+        "/api/v1/hotwords/reload",
+        "/api/v1/hotwords/context",
+        "/api/v1/hotwords/context/append",
+        "/api/v1/hotwords/context/reload",
+        "/config",
+        "/config/all",
+        "/config/reload",
       ].sort(),
     );
     const transcribe = doc.paths["/api/v1/transcribe"]!.post!.requestBody!.content["multipart/form-data"]!.schema;

@@ -58,7 +58,7 @@ describe("SIGTERM", () => {
     expect(base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
 
     const inFlight = postForm(`${base}/api/v1/transcribe`, form({ file: wavFile(40) }));
-    await waitFor(async () => metricValue(await (await fetch(`${base}/metrics`)).text(), "tingwu_whisper_inference_active") === 1, 30_000, "the inference to start");
+    await waitFor(async () => metricValue(await (await fetch(`${base}/metrics/prometheus`)).text(), "tingwu_whisper_inference_active") === 1, 30_000, "the inference to start");
     child.kill("SIGTERM");
 
     // New work is refused: the listener is closed (connection refused), or a request that slips in on

@@ -40,6 +40,7 @@ describe("loadSettings", () => {
       jobLockMs: 30_000,
       jobWebhookSecret: undefined,
       allowPrivateUrls: false,
+      dataDir: "./data",
     });
     expect(Object.isFrozen(s)).toBe(true);
   });
@@ -96,6 +97,7 @@ describe("loadSettings", () => {
       HOST: "127.0.0.1",
       LOG_LEVEL: "debug",
       FFMPEG_PATH: "/opt/ffmpeg/bin/ffmpeg",
+      DATA_DIR: "/app/data",
       UNRELATED: "ignored",
     });
     expect(s).toMatchObject({
@@ -113,6 +115,7 @@ describe("loadSettings", () => {
       host: "127.0.0.1",
       logLevel: "debug",
       ffmpegPath: "/opt/ffmpeg/bin/ffmpeg",
+      dataDir: "/app/data",
     });
   });
 

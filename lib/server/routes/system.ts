@@ -1,4 +1,5 @@
-// Operator routes: readiness, Prometheus metrics and the OpenAPI document.
+// Operator routes: readiness, Prometheus metrics and the OpenAPI document. (TingWu's JSON /metrics
+// is in routes/tingwu/system.ts.)
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { PROMETHEUS_CONTENT_TYPE } from "../metrics.js";
@@ -26,11 +27,11 @@ export const systemRoutes: FastifyPluginAsyncZod<{ service: TranscriptionService
   );
 
   app.get(
-    "/metrics",
+    "/metrics/prometheus",
     {
       schema: {
         tags: ["system"],
-        summary: "Prometheus metrics: requests, durations, queue depth, audio seconds, real-time factor",
+        summary: "Prometheus metrics (TingWu's path): requests, durations, queue depth, audio seconds, real-time factor",
         response: { 200: { description: "Prometheus text format 0.0.4", content: { "text/plain": { schema: z.string() } } } },
       },
     },

@@ -12,7 +12,9 @@ import { detailError } from "../schemas.js";
 import { clientSignal } from "../service.js";
 import type { TranscriptionService } from "../service.js";
 import { jobAudio } from "./jobs.js";
-import { callOptions, commonFields, tingwuTranscribeResponse, toTingWu } from "./tingwu.js";
+import type { HotwordStore } from "../../tingwu/hotword-store.js";
+import type { RuntimeConfig } from "../runtime-config.js";
+import { commonFields, tingwuCallOptions, tingwuTranscribeResponse, toTingWu } from "./tingwu.js";
 
 /** TingWu's fields that drive its LLM stage, which this service doesn't have: accepted and ignored. */
 const llmFields = {
@@ -29,8 +31,13 @@ const resultResponse = z.union([
   z.object({ code: z.literal(404), status: z.literal("error"), message: z.string() }),
 ]);
 
-export const tingwuAsyncRoutes: FastifyPluginAsyncZod<{ service: TranscriptionService; jobs: JobQueue }> = async (app, { service, jobs }) => {
+export const tingwuAsyncRoutes: FastifyPluginAsyncZod<{ service: TranscriptionService; jobs: JobQueue; hotwords: HotwordStore; runtime: RuntimeConfig }> = async (
+  app,
+  { service, jobs, hotwords, runtime },
+) => {
   const config = { dialect: "tingwu" as const };
+  // The same hotword decision as the sync routes: the request's, else the stored lists.
+  const callOptions = (fields: Parameters<typeof tingwuCallOptions>[2]) => tingwuCallOptions(hotwords, runtime, fields);
   const errors = { 400: detailError, 413: detailError, 503: detailError, 500: detailError };
 
   app.post(

@@ -1,10 +1,14 @@
-// TingWu's routes, with its exact response shapes (its frontend and scripts call these).
+// TingWu's routes, with its exact response shapes (its frontend and scripts call these). Hotword,
+// config and service routes are in routes/tingwu/.
+import { PassThrough } from "node:stream";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { WhisperBackendResult, WhisperCallOptions } from "../../backends/whisper.js";
-import { formatTimestamp } from "../../tingwu/formats.js";
+import { formatTimestamp, toSrt, toTxt, toVtt } from "../../tingwu/formats.js";
 import { asrOptionsField } from "../asr-options.js";
+import type { HotwordStore } from "../../tingwu/hotword-store.js";
 import { toHttpError } from "../errors.js";
+import type { RuntimeConfig } from "../runtime-config.js";
 import { boolField, fileField, filesField, numberField, textField } from "../multipart.js";
 import type { UploadedFile } from "../multipart.js";
 import type { Ticket } from "../queue.js";
@@ -84,13 +88,36 @@ export function toTingWu(result: Pick<WhisperBackendResult, "text" | "sentence_i
   };
 }
 
-/** The decoder options of TingWu's common form fields (asr_options.backend plus hotwords). */
-export function callOptions(fields: { apply_hotword: boolean; hotwords?: string | undefined; asr_options: { backend: WhisperCallOptions } }): WhisperCallOptions {
-  return { ...fields.asr_options.backend, ...(fields.apply_hotword && fields.hotwords ? { hotwords: fields.hotwords } : {}) };
+/** An SSE event. */
+const sse = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+
+/** `apply_hotword` (TingWu's default true) puts the request's hotwords, else the stored ones, into the prompt. */
+export function hotwordOptions(store: HotwordStore, runtime: RuntimeConfig, apply: boolean, requested: string | undefined): WhisperCallOptions {
+  const hotwords = apply ? store.promptHotwords(requested, runtime.injection) : undefined;
+  return hotwords === undefined ? {} : { hotwords };
 }
 
-export const tingwuRoutes: FastifyPluginAsyncZod<{ service: TranscriptionService; version: string }> = async (app, { service, version }) => {
+/** The decoder options of TingWu's form fields (sync and async routes): asr_options.backend plus the hotwords. */
+export function tingwuCallOptions(
+  store: HotwordStore,
+  runtime: RuntimeConfig,
+  fields: { apply_hotword: boolean; hotwords?: string | undefined; asr_options: { backend: WhisperCallOptions } },
+): WhisperCallOptions {
+  return { ...fields.asr_options.backend, ...hotwordOptions(store, runtime, fields.apply_hotword, fields.hotwords) };
+}
+
+export interface TingwuRoutesOptions {
+  service: TranscriptionService;
+  version: string;
+  /** The stored hotword lists, used when a request asks for hotwords but brings none. */
+  hotwords: HotwordStore;
+  runtime: RuntimeConfig;
+}
+
+export const tingwuRoutes: FastifyPluginAsyncZod<TingwuRoutesOptions> = async (app, { service, version, hotwords: store, runtime }) => {
   const config = { dialect: "tingwu" as const };
+
+  const callOptions = (fields: Parameters<typeof tingwuCallOptions>[2]) => tingwuCallOptions(store, runtime, fields);
   const errors = { 400: detailError, 413: detailError, 503: detailError, 500: detailError };
 
   app.get(
@@ -215,7 +242,7 @@ export const tingwuRoutes: FastifyPluginAsyncZod<{ service: TranscriptionService
       const ticket = service.admit();
       try {
         const audio = await service.decode(request.body.file, { signal });
-        const result = await service.transcribe(ticket, audio, {}, signal);
+        const result = await service.transcribe(ticket, audio, hotwordOptions(store, runtime, request.body.apply_hotword, undefined), signal);
         return {
           text: result.text,
           segments: result.sentence_info.map((s, i) => ({
@@ -229,6 +256,55 @@ export const tingwuRoutes: FastifyPluginAsyncZod<{ service: TranscriptionService
         };
       } finally {
         ticket.release();
+      }
+    },
+  );
+  app.post(
+    "/api/v1/transcribe/stream",
+    {
+      config,
+      schema: {
+        tags: ["tingwu"],
+        summary: "Like /api/v1/transcribe, as server-sent events: progress, each segment as whisper finalises it, then the subtitle files and the result (the web page uses this)",
+        description:
+          "Events: `progress` `{progress}` (percent), `segment` `{text, start, end}` (ms), then `files` `{srt, vtt, txt}` and `result` (the /api/v1/transcribe body) or `error` `{detail}`. Errors found before the stream starts (bad form, busy, model loading) are ordinary JSON responses.",
+        consumes: ["multipart/form-data"],
+        body: z.object({ file: fileField("The audio or video file"), ...commonFields }),
+        response: { 200: { description: "text/event-stream", content: { "text/event-stream": { schema: z.string() } } }, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const signal = clientSignal(request, reply);
+      const ticket = service.admit();
+      let streaming = false;
+      try {
+        const audio = await service.decode(request.body.file, { signal });
+        const stream = new PassThrough();
+        const options: WhisperCallOptions = {
+          ...callOptions(request.body),
+          onProgress: (progress) => stream.write(sse("progress", { progress })),
+          onSegment: (segment) => stream.write(sse("segment", { text: segment.text.trim(), start: segment.start, end: segment.end })),
+        };
+        streaming = true;
+        service
+          .transcribe(ticket, audio, options, signal)
+          .then(
+            (result) => {
+              const files = { srt: toSrt(result.sentence_info), vtt: toVtt(result.sentence_info), txt: toTxt(result.sentence_info) };
+              stream.write(sse("files", files));
+              stream.end(sse("result", toTingWu(result)));
+            },
+            (error: unknown) => {
+              if (signal.aborted) return void stream.destroy();
+              const http = toHttpError(error, service.maxUploadBytes);
+              if (http.statusCode >= 500) request.log.error({ err: error }, "streamed transcription failed");
+              stream.end(sse("error", { detail: http.message }));
+            },
+          )
+          .finally(() => ticket.release());
+        return reply.type("text/event-stream; charset=utf-8").header("cache-control", "no-cache").header("x-accel-buffering", "no").send(stream as never);
+      } finally {
+        if (!streaming) ticket.release();
       }
     },
   );
