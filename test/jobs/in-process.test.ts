@@ -175,8 +175,8 @@ describe("jobs API (in-process)", () => {
     const job = await waitFinal(second.base, interrupted);
     expect(job).toMatchObject({ state: "completed", attempts: 2 });
     expect((job.result as { text: string }).text).toBe(SCRIPT.text.repeat(3).trim());
-    // The audio is deleted once the job is done.
-    expect(await fs.readdir(path.join(storage, "audio"))).toEqual([]);
+    // The audio is deleted once the job is done (just after its state changes).
+    await waitFor(async () => (await fs.readdir(path.join(storage, "audio"))).length === 0, 30_000, "the job audio to be deleted");
   });
 
   it("refuses to start with JOB_STORAGE=s3:// (not implemented), saying what to use instead", async () => {
