@@ -95,7 +95,7 @@ async function main(): Promise<void> {
   const wav = encodeWav16(makeAudio(SECONDS));
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "tingwu-bench-jobs-"));
   const redis = await startRedis(dir);
-  const common = { REDIS_URL: redis.url, LOG_LEVEL: "warn", WHISPER_MODEL: model, WHISPER_LANGUAGE: "en", DEVICE: "cpu" };
+  const common = { REDIS_URL: redis.url, LOG_LEVEL: "warn", WHISPER_MODEL: model, WHISPER_LANGUAGE: "en", DEVICE: "cpu", DATA_DIR: path.join(dir, "data") };
   const results: Record<string, unknown> = {
     meta: { date: new Date().toISOString().slice(0, 10), host: os.hostname(), cores, cpu: os.cpus()[0]?.model ?? "", model: `${values.dims} (scripted)`, audio_s: SECONDS, jobs: JOBS, rounds: ROUNDS, loadavg_start: os.loadavg().map((l) => round(l, 2)) },
   };

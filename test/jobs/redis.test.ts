@@ -91,7 +91,7 @@ describe.runIf(REDIS_AVAILABLE)("jobs on BullMQ with a real Redis", () => {
     });
     await new Promise<void>((resolve) => audioServer.listen(0, "127.0.0.1", resolve));
     audioUrl = `http://127.0.0.1:${(audioServer.address() as AddressInfo).port}/speech.wav`;
-    const common = { REDIS_URL: redis.url, ALLOW_PRIVATE_URLS: "1", JOB_STORAGE: `dir:${path.join(dir, "shared")}`, JOB_REDIS_AUDIO_MAX_MB: "0.5" };
+    const common = { REDIS_URL: redis.url, ALLOW_PRIVATE_URLS: "1", JOB_STORAGE: `dir:${path.join(dir, "shared")}`, JOB_REDIS_AUDIO_MAX_MB: "0.5", DATA_DIR: path.join(dir, "data") };
     workerEnv = { ...common, WHISPER_MODEL: await scriptedModelPath({ dims: "mini" }), WHISPER_THREADS: "1", JOB_LOCK_MS: "5000" };
     api = startCli(["serve", "--no-inference"], { ...common, PORT: "0", HOST: "127.0.0.1" });
     const listening = await api.waitForLog((l) => typeof l.msg === "string" && l.msg.startsWith("Server listening at"), 120_000, "the API to listen");
