@@ -6,12 +6,14 @@ import { EXIT, UsageError } from "./cli/common.js";
 import { models, MODELS_USAGE } from "./cli/models.js";
 import { serve, SERVE_USAGE } from "./cli/serve.js";
 import { transcribe, TRANSCRIBE_USAGE } from "./cli/transcribe.js";
+import { worker, WORKER_USAGE } from "./cli/worker.js";
 import { SettingsError } from "./config.js";
 
 const USAGE = `Usage: tingwu-whisper <command> [options]
 
 Commands:
-  serve                       start the HTTP service (TingWu, whisper-asr-webservice, OpenAI routes)
+  serve                       start the HTTP service (TingWu, whisper-asr-webservice, OpenAI, jobs routes)
+  worker                      run transcription jobs from Redis (BullMQ) on this process's model
   transcribe <file…>          transcribe files (--model --language --format --output-dir)
   models list                 list model names and the ones downloaded
   models download <name>      download a model, with a progress bar
@@ -22,6 +24,7 @@ Run \`tingwu-whisper <command> --help\` for a command's options.`;
 
 const COMMANDS: Record<string, { usage: string; run: (args: string[]) => Promise<number | void> | number }> = {
   serve: { usage: SERVE_USAGE, run: serve },
+  worker: { usage: WORKER_USAGE, run: worker },
   transcribe: { usage: TRANSCRIBE_USAGE, run: transcribe },
   models: { usage: MODELS_USAGE, run: models },
   inspect: { usage: INSPECT_USAGE, run: inspect },
@@ -75,5 +78,5 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
 });
 
 const code = await main(process.argv.slice(2));
-// `serve` keeps running (its signal handlers exit); other commands end here.
-if (process.argv[2] !== "serve" || code !== EXIT.ok) process.exitCode = code;
+// `serve` and `worker` keep running (their signal handlers exit); other commands end here.
+if (!["serve", "worker"].includes(process.argv[2] ?? "") || code !== EXIT.ok) process.exitCode = code;

@@ -72,6 +72,24 @@ export interface Settings {
   readonly realtimeMaxStreamSeconds: number;
   /** `REALTIME_STEP_MS`: new audio between two partial decodes of a stream, in ms (100 to 30000). Default `1000`. */
   readonly realtimeStepMs: number;
+  /** `WHISPER_GPU_DEVICE`: index of the GPU the model runs on, among those found (one per worker process). Default `0`. */
+  readonly whisperGpuDevice: number;
+  /** `REDIS_URL`: jobs go to BullMQ on this Redis (`redis://` or `rediss://`). Default none: jobs run in this process. */
+  readonly redisUrl: string | undefined;
+  /** `JOB_STORAGE`: where job audio is kept: `dir:/path` (a directory every worker can read; also makes in-process jobs survive restarts) or `s3://bucket/prefix` (not implemented yet). Default none: in memory (in-process) or in Redis (BullMQ). */
+  readonly jobStorage: JobStorageSpec | undefined;
+  /** `JOB_REDIS_AUDIO_MAX_MB`: job audio up to this size is kept in Redis with BullMQ; larger needs `JOB_STORAGE=dir:`. Default `10`. */
+  readonly jobRedisAudioMaxMb: number;
+  /** `JOB_RESULT_TTL_S`: seconds a finished job (its result or error) is kept. Default `86400` (one day). */
+  readonly jobResultTtlS: number;
+  /** `JOB_ATTEMPTS`: tries of a job that fails for a transient reason (bad input fails at once). Default `3`. */
+  readonly jobAttempts: number;
+  /** `JOB_LOCK_MS`: BullMQ lock of a running job, renewed at half of it; a worker silent for longer is presumed dead and its job runs again. Default `30000`. */
+  readonly jobLockMs: number;
+  /** `JOB_WEBHOOK_SECRET`: when set, webhooks carry `X-TingWu-Signature: t=<unix s>,v1=<HMAC-SHA256 of "t.body">`. Default none (unsigned). */
+  readonly jobWebhookSecret: string | undefined;
+  /** `ALLOW_PRIVATE_URLS`: let job URLs and webhooks reach loopback, private and link-local addresses. Default `false`. */
+  readonly allowPrivateUrls: boolean;
   /** `DATA_DIR`: where the service keeps its state (hotword lists under `hotwords/`, runtime config in `config.json`). Default `"./data"` (TingWu's `data_dir`). */
   readonly dataDir: string;
   /** `WHISPER_MAX_AUDIO_S`: longest accepted audio in seconds (checked from a WAV header, or as ffmpeg decodes); longer is 413. Default `14400` (4 h). */
@@ -91,6 +109,9 @@ export interface Settings {
   /** `WHISPER_ZH_PROMPT`: put a sentence in the chosen script before the prompt when the language is zh. Default `true` (docs/CHINESE.md). */
   readonly whisperZhPrompt: boolean;
 }
+
+/** `JOB_STORAGE`, parsed. */
+export type JobStorageSpec = { readonly kind: "dir"; readonly path: string } | { readonly kind: "s3"; readonly bucket: string; readonly prefix: string };
 
 /** One bad variable. */
 export interface SettingsIssue {
@@ -230,6 +251,18 @@ function nonNegativeNumber(max: number) {
   };
 }
 
+function redisUrl(text: string): Conversion<string> {
+  const parsed = z.url({ protocol: /^rediss?$/ }).safeParse(text);
+  return parsed.success ? ok(text) : fail("a redis:// or rediss:// URL");
+}
+
+function jobStorage(text: string): Conversion<JobStorageSpec> {
+  if (text.startsWith("dir:") && text.length > 4) return ok({ kind: "dir", path: text.slice(4) });
+  const s3 = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(text);
+  if (s3) return ok({ kind: "s3", bucket: s3[1]!, prefix: (s3[2] ?? "").replace(/\/+$/, "") });
+  return fail("dir:/path or s3://bucket/prefix");
+}
+
 const envSchema = z.object({
   ASR_BACKEND: variable(oneOf(ASR_BACKENDS), (): AsrBackendType => "whisper"),
   WHISPER_MODEL: variable(model, () => "large"),
@@ -257,6 +290,15 @@ const envSchema = z.object({
   REALTIME_MAX_FRAME_BYTES: variable(integer(2, 64 * 1024 * 1024), () => 1024 * 1024),
   REALTIME_MAX_STREAM_SECONDS: variable(positiveNumber(31_536_000), () => 3600),
   REALTIME_STEP_MS: variable(integer(100, 30_000), () => 1000),
+  WHISPER_GPU_DEVICE: variable(integer(0, 63), () => 0),
+  REDIS_URL: variable<string | undefined>(redisUrl, () => undefined),
+  JOB_STORAGE: variable<JobStorageSpec | undefined>(jobStorage, () => undefined),
+  JOB_REDIS_AUDIO_MAX_MB: variable(positiveNumber(512), () => 10),
+  JOB_RESULT_TTL_S: variable(integer(1, 365 * 86_400), () => 86_400),
+  JOB_ATTEMPTS: variable(integer(1, 100), () => 3),
+  JOB_LOCK_MS: variable(integer(1000, 3_600_000), () => 30_000),
+  JOB_WEBHOOK_SECRET: variable<string | undefined>(anyText, () => undefined),
+  ALLOW_PRIVATE_URLS: variable(flag, () => false),
   DATA_DIR: variable(anyText, () => "./data"),
   WHISPER_MAX_AUDIO_S: variable(positiveNumber(10_000_000), () => 14_400),
   WHISPER_LOAD_RETRIES: variable(integer(0, 1000), () => 5),
@@ -322,6 +364,15 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     realtimeMaxFrameBytes: e.REALTIME_MAX_FRAME_BYTES,
     realtimeMaxStreamSeconds: e.REALTIME_MAX_STREAM_SECONDS,
     realtimeStepMs: e.REALTIME_STEP_MS,
+    whisperGpuDevice: e.WHISPER_GPU_DEVICE,
+    redisUrl: e.REDIS_URL,
+    jobStorage: e.JOB_STORAGE,
+    jobRedisAudioMaxMb: e.JOB_REDIS_AUDIO_MAX_MB,
+    jobResultTtlS: e.JOB_RESULT_TTL_S,
+    jobAttempts: e.JOB_ATTEMPTS,
+    jobLockMs: e.JOB_LOCK_MS,
+    jobWebhookSecret: e.JOB_WEBHOOK_SECRET,
+    allowPrivateUrls: e.ALLOW_PRIVATE_URLS,
     dataDir: e.DATA_DIR,
     whisperMaxAudioS: e.WHISPER_MAX_AUDIO_S,
     whisperLoadRetries: e.WHISPER_LOAD_RETRIES,

@@ -56,3 +56,6 @@ export type { ResolveVadModelOptions, VadModelName } from "./vad/model.js";
 export { resolveVad, VAD_DEFAULTS } from "./vad/options.js";
 export type { VadOptions } from "./vad/options.js";
 export { convertSilero } from "./models/convert/silero.js";
+// Jobs run through the CLI (`serve`, `worker`); a webhook receiver checks signatures with signWebhook.
+export type { JobInfo, JobState, JobResult, ResultFormat } from "./jobs/types.js";
+export { signWebhook, SIGNATURE_HEADER } from "./jobs/webhook.js";

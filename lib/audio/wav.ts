@@ -4,6 +4,7 @@
 // u16 bits; WAVE_FORMAT_EXTENSIBLE adds u16 cbSize, u16 valid bits, u32 channel mask and a
 // 16-byte sub-format GUID whose first two bytes are the real format.
 import { WhisperError } from "../errors.js";
+import { float32ToPcm16 } from "./pcm.js";
 
 /** Why decoding failed, for callers that map errors (e.g. to HTTP 400 vs 500). */
 export type AudioDecodeErrorCode =
@@ -253,3 +254,23 @@ function decodeFrames(view: DataView, start: number, frames: number, f: Format):
 // ---------------------------------------------------------------------------------------------
 
 export { Resampler, resample } from "./resample.js";
+
+/** 16 kHz (or `sampleRate`) mono float samples as a 16-bit PCM WAV file (e.g. audio extracted from a video, kept for a job). */
+export function encodeWavPcm16(samples: Float32Array, sampleRate = 16_000): Buffer {
+  const data = float32ToPcm16(samples);
+  const header = Buffer.alloc(44);
+  header.write("RIFF", 0, "ascii");
+  header.writeUInt32LE(36 + data.length, 4);
+  header.write("WAVE", 8, "ascii");
+  header.write("fmt ", 12, "ascii");
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(WAVE_FORMAT_PCM, 20);
+  header.writeUInt16LE(1, 22);
+  header.writeUInt32LE(sampleRate, 24);
+  header.writeUInt32LE(sampleRate * 2, 28);
+  header.writeUInt16LE(2, 32);
+  header.writeUInt16LE(16, 34);
+  header.write("data", 36, "ascii");
+  header.writeUInt32LE(data.length, 40);
+  return Buffer.concat([header, data]);
+}

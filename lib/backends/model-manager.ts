@@ -108,6 +108,7 @@ export class ModelManager {
       device: this.#settings.device,
       threads: this.#settings.whisperThreads,
       concurrency: this.#settings.whisperPoolSize,
+      gpuDevice: this.#settings.whisperGpuDevice,
       downloadRoot: this.#settings.whisperDownloadRoot,
       modelUrl: this.#settings.whisperModelUrl,
       vad: this.#settings.whisperVad,

@@ -29,6 +29,8 @@ export interface WhisperBackendOptions extends BackendOptions {
   threads?: number;
   /** Transcriptions that may run at once (one whisper_state each). Default `1`. */
   concurrency?: number;
+  /** Index of the GPU among those found (WHISPER_GPU_DEVICE). Default `0`. */
+  gpuDevice?: number;
   /** Flash attention. Default `true`. */
   flashAttention?: boolean;
   /** Where model files live and are downloaded to. Default `./data/models/whisper`. */
@@ -149,6 +151,7 @@ export class WhisperBackend implements ASRBackend {
       ...(o.flashAttention !== undefined ? { flashAttention: o.flashAttention } : {}),
       ...(o.threads !== undefined ? { threads: o.threads } : {}),
       ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
+      ...(o.gpuDevice !== undefined ? { gpuDevice: o.gpuDevice } : {}),
     });
   }
 

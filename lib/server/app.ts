@@ -12,6 +12,8 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, FastifyServerO
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { ModelManager } from "../backends/index.js";
+import { createJobQueue } from "../jobs/index.js";
+import type { JobQueue } from "../jobs/types.js";
 import { LOG_LEVELS } from "../config.js";
 import type { Settings } from "../config.js";
 import { createErrorHandler, dialectOfUrl, errorBody, HttpError, uploadTooLarge } from "./errors.js";
@@ -22,10 +24,12 @@ import { registerAdmission, registerBodyLimits } from "./limits.js";
 import { bufferFilesUpTo, flattenMultipartBody } from "./multipart.js";
 import { InferenceQueue } from "./queue.js";
 import { asrWebserviceRoutes } from "./routes/asr-webservice.js";
+import { jobsRoutes } from "./routes/jobs.js";
 import { openaiRoutes } from "./routes/openai.js";
 import { realtimeRoutes } from "./realtime/route.js";
 import { systemRoutes } from "./routes/system.js";
 import { tingwuRoutes } from "./routes/tingwu.js";
+import { tingwuAsyncRoutes } from "./routes/tingwu-async.js";
 import { tingwuConfigRoutes } from "./routes/tingwu/config.js";
 import { tingwuHotwordRoutes } from "./routes/tingwu/hotwords.js";
 import { tingwuSystemRoutes } from "./routes/tingwu/system.js";
@@ -43,6 +47,8 @@ declare module "fastify" {
   interface FastifyInstance {
     /** The transcription service (model manager, queue, metrics) behind the routes. */
     tingwu: TranscriptionService;
+    /** The job queue behind /api/v1/jobs and TingWu's async routes. */
+    jobs: JobQueue;
   }
 }
 
@@ -63,6 +69,10 @@ export interface BuildAppOptions {
   /** Per-request inference time limit. Default 60 s + 5 s per second of audio. */
   inferenceTimeout?: InferenceTimeout;
   http?: HttpTimeouts;
+  /** Run transcriptions here. `false` makes an API-only front (`serve --no-inference`): jobs go to workers (needs REDIS_URL), sync routes answer 503. Default `true`. */
+  inference?: boolean;
+  /** The job queue. Default: BullMQ when REDIS_URL is set, else in-process; closed with the app. */
+  jobs?: JobQueue;
 }
 
 /** Fastify's pino options. */
@@ -100,7 +110,14 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     queueCapacity: () => queue.capacity,
     modelState: () => manager.state,
   });
-  const service = new TranscriptionService({ settings, manager, queue, metrics, ...(options.inferenceTimeout ? { timeout: options.inferenceTimeout } : {}) });
+  const service = new TranscriptionService({
+    settings,
+    manager,
+    queue,
+    metrics,
+    inference: options.inference ?? true,
+    ...(options.inferenceTimeout ? { timeout: options.inferenceTimeout } : {}),
+  });
   const maxUploadBytes = service.maxUploadBytes;
 
   const fastifyOptions: FastifyServerOptions = {
@@ -127,13 +144,16 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorate("tingwu", service);
+  const jobs = options.jobs ?? (await createJobQueue(service, app.log));
+  app.decorate("jobs", jobs);
+  app.addHook("onClose", async () => jobs.close());
 
   await app.register(cors, {
     // "*" (the default) lets any page call the API, TingWu's frontend included; never with
     // credentials, so no origin is reflected with Access-Control-Allow-Credentials.
     origin: settings.corsOrigins === "*" ? "*" : [...settings.corsOrigins],
     credentials: false,
-    methods: ["GET", "HEAD", "POST", "OPTIONS"],
+    methods: ["GET", "HEAD", "POST", "DELETE", "OPTIONS"],
     exposedHeaders: ["Content-Disposition", "Retry-After", "X-Request-Id", "Asr-Engine"],
     maxAge: 600,
   });
@@ -160,6 +180,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
         { name: "tingwu", description: "TingWu's API; errors are {\"detail\": \"...\"}" },
         { name: "whisper-asr-webservice", description: "whisper-asr-webservice's API; errors are {\"detail\": \"...\"}" },
         { name: "openai", description: "OpenAI's audio API; errors are {\"error\": {message, type, param, code}}" },
+        { name: "jobs", description: "Durable transcription jobs (in-process, or BullMQ with REDIS_URL); errors are {\"detail\": \"...\"}" },
         { name: "system", description: "Operations" },
       ],
     },
@@ -215,6 +236,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const startedAt = Date.now();
   const zod = app.withTypeProvider<ZodTypeProvider>();
   await zod.register(tingwuRoutes, { service, version: VERSION, hotwords, runtime });
+  await zod.register(tingwuAsyncRoutes, { service, jobs, hotwords, runtime });
+  await zod.register(jobsRoutes, { service, jobs });
   await zod.register(tingwuHotwordRoutes, { hotwords });
   await zod.register(tingwuConfigRoutes, { service, runtime, hotwords, version: VERSION });
   await zod.register(tingwuSystemRoutes, { service, version: VERSION, startedAt });

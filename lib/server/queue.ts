@@ -77,6 +77,14 @@ export class InferenceQueue {
     };
   }
 
+  /**
+   * A ticket that takes no admission place: background jobs wait FIFO for a model slot alongside
+   * admitted requests but never fill the queue that requests are refused from.
+   */
+  backgroundTicket(): Ticket {
+    return { run: (job, signal) => this.#run(job, signal), release: () => {} };
+  }
+
   /** Seconds until a place is likely free: the queue ahead of a newcomer, at the recent job pace. */
   retryAfterSeconds(): number {
     const ahead = Math.max(1, this.#admitted - this.poolSize + 1);

@@ -37,13 +37,16 @@ export class TranscriptionService {
   readonly queue: InferenceQueue;
   readonly metrics: ServiceMetrics;
   readonly timeout: InferenceTimeout;
+  /** False on an API-only front (`serve --no-inference`): no model here, transcription routes answer 503. */
+  readonly inference: boolean;
 
-  constructor(options: { settings: Settings; manager: ModelManager; queue: InferenceQueue; metrics: ServiceMetrics; timeout?: InferenceTimeout }) {
+  constructor(options: { settings: Settings; manager: ModelManager; queue: InferenceQueue; metrics: ServiceMetrics; timeout?: InferenceTimeout; inference?: boolean }) {
     this.settings = options.settings;
     this.manager = options.manager;
     this.queue = options.queue;
     this.metrics = options.metrics;
     this.timeout = options.timeout ?? DEFAULT_INFERENCE_TIMEOUT;
+    this.inference = options.inference ?? true;
   }
 
   /** Largest accepted upload in bytes. */
@@ -53,6 +56,9 @@ export class TranscriptionService {
 
   /** The loaded whisper backend, or 503 while it loads or after its load failed. */
   backend(): WhisperBackend {
+    if (!this.inference) {
+      throw new HttpError(503, "This server is an API-only front (serve --no-inference): submit jobs to /api/v1/jobs, /api/v1/trans/url or /api/v1/trans/video; workers run them", { code: "no_inference" });
+    }
     const state = this.manager.state;
     if (state === "failed") {
       const next = this.manager.retry.nextAttemptAt;

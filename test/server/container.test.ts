@@ -30,6 +30,22 @@ describe("docker-compose.models.yml", () => {
     expect((service.healthcheck as { test: string[] }).test.join(" ")).toContain("/health");
     expect((service.build as { dockerfile: string }).dockerfile).toBe("Dockerfile.cuda124");
   });
+
+  it("profile whisper-scale: Redis with AOF, an API-only front and GPU workers sharing the job directory", () => {
+    const redis = compose.services["tingwu-whisper-redis"]!;
+    const api = compose.services["tingwu-whisper-api"]!;
+    const worker = compose.services["tingwu-whisper-worker"]!;
+    for (const s of [redis, api, worker]) expect(s.profiles).toEqual(["whisper-scale"]);
+    expect((redis.command as string[]).join(" ")).toMatch(/--appendonly yes.*--maxmemory-policy noeviction/);
+    expect(api.command).toEqual(["serve", "--no-inference"]);
+    expect(worker.command).toEqual(["worker", "--drain-timeout", "120"]);
+    for (const s of [api, worker]) {
+      expect(s.environment).toMatchObject({ REDIS_URL: "redis://tingwu-whisper-redis:6379", JOB_STORAGE: "dir:/app/data/jobs" });
+      expect(s.volumes).toEqual(["./data:/app/data"]);
+    }
+    expect(worker.deploy).toEqual({ resources: { reservations: { devices: [{ driver: "nvidia", count: 1, capabilities: ["gpu"] }] } } });
+    expect(worker.ports).toBeUndefined();
+  });
 });
 
 describe(".env.example", () => {

@@ -41,6 +41,15 @@ describe("loadSettings", () => {
       realtimeMaxFrameBytes: 1048576,
       realtimeMaxStreamSeconds: 3600,
       realtimeStepMs: 1000,
+      whisperGpuDevice: 0,
+      redisUrl: undefined,
+      jobStorage: undefined,
+      jobRedisAudioMaxMb: 10,
+      jobResultTtlS: 86_400,
+      jobAttempts: 3,
+      jobLockMs: 30_000,
+      jobWebhookSecret: undefined,
+      allowPrivateUrls: false,
       dataDir: "./data",
       whisperMaxAudioS: 14_400,
       whisperLoadRetries: 5,
@@ -69,6 +78,36 @@ describe("loadSettings", () => {
     expect(() => loadSettings({ API_KEYS: "good,has space" })).toThrow(/API_KEYS: expected comma-separated keys without spaces or control characters/);
     expect(() => loadSettings({ WHISPER_MAX_AUDIO_S: "0" })).toThrow(/WHISPER_MAX_AUDIO_S: expected a number greater than 0/);
     expect(() => loadSettings({ WHISPER_LOAD_RETRIES: "-1" })).toThrow(/WHISPER_LOAD_RETRIES: expected an integer between 0 and 1000/);
+  });
+
+  it("reads the job settings (docs/SCALE.md)", () => {
+    expect(
+      loadSettings({
+        WHISPER_GPU_DEVICE: "3",
+        REDIS_URL: "redis://:pw@redis:6379/2",
+        JOB_STORAGE: "dir:/shared/jobs",
+        JOB_REDIS_AUDIO_MAX_MB: "2.5",
+        JOB_RESULT_TTL_S: "3600",
+        JOB_ATTEMPTS: "5",
+        JOB_LOCK_MS: "10000",
+        JOB_WEBHOOK_SECRET: "s",
+        ALLOW_PRIVATE_URLS: "yes",
+      }),
+    ).toMatchObject({
+      whisperGpuDevice: 3,
+      redisUrl: "redis://:pw@redis:6379/2",
+      jobStorage: { kind: "dir", path: "/shared/jobs" },
+      jobRedisAudioMaxMb: 2.5,
+      jobResultTtlS: 3600,
+      jobAttempts: 5,
+      jobLockMs: 10_000,
+      jobWebhookSecret: "s",
+      allowPrivateUrls: true,
+    });
+    expect(loadSettings({ JOB_STORAGE: "s3://my-bucket/audio/" }).jobStorage).toEqual({ kind: "s3", bucket: "my-bucket", prefix: "audio" });
+    const error = errorOf({ REDIS_URL: "http://redis", JOB_STORAGE: "/tmp/x", ALLOW_PRIVATE_URLS: "maybe", JOB_LOCK_MS: "10" });
+    expect(error.issues.map((i) => i.variable)).toEqual(["REDIS_URL", "JOB_STORAGE", "JOB_LOCK_MS", "ALLOW_PRIVATE_URLS"]);
+    expect(error.message).toContain('JOB_STORAGE: expected dir:/path or s3://bucket/prefix but received "/tmp/x"');
   });
 
   it("accepts whisper and every other TingWu backend", () => {

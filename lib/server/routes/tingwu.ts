@@ -64,16 +64,19 @@ const backendResponse = z.object({
   speaker_unsupported_behavior: z.string(),
 });
 
-const commonFields = {
+export const commonFields = {
   with_speaker: boolField(false, "Ask for speaker labels; this backend has none, so it is ignored"),
   apply_hotword: boolField(true, "Use the hotwords as the decoder prompt"),
   hotwords: limitedTextField("Hotwords, one per line (the first 50 distinct terms are used)", "hotwords", "hotwords"),
   asr_options: asrOptionsField,
 };
 
-type TingWuTranscription = z.infer<typeof transcribeResponse>;
+/** TingWu's `/api/v1/transcribe` response. */
+export const tingwuTranscribeResponse = transcribeResponse;
+export type TingWuTranscription = z.infer<typeof transcribeResponse>;
 
-function toTingWu(result: WhisperBackendResult): TingWuTranscription {
+/** A transcription in TingWu's shape (also the result of its async routes). */
+export function toTingWu(result: Pick<WhisperBackendResult, "text" | "sentence_info">): TingWuTranscription {
   return {
     code: 0,
     text: result.text,
@@ -88,6 +91,21 @@ function toTingWu(result: WhisperBackendResult): TingWuTranscription {
 /** An SSE event. */
 const sse = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 
+/** `apply_hotword` (TingWu's default true) puts the request's hotwords, else the stored ones, into the prompt. */
+export function hotwordOptions(store: HotwordStore, runtime: RuntimeConfig, apply: boolean, requested: string | undefined): WhisperCallOptions {
+  const hotwords = apply ? store.promptHotwords(requested, runtime.injection) : undefined;
+  return hotwords === undefined ? {} : { hotwords };
+}
+
+/** The decoder options of TingWu's form fields (sync and async routes): asr_options.backend plus the hotwords. */
+export function tingwuCallOptions(
+  store: HotwordStore,
+  runtime: RuntimeConfig,
+  fields: { apply_hotword: boolean; hotwords?: string | undefined; asr_options: { backend: WhisperCallOptions } },
+): WhisperCallOptions {
+  return { ...fields.asr_options.backend, ...hotwordOptions(store, runtime, fields.apply_hotword, fields.hotwords) };
+}
+
 export interface TingwuRoutesOptions {
   service: TranscriptionService;
   version: string;
@@ -99,15 +117,7 @@ export interface TingwuRoutesOptions {
 export const tingwuRoutes: FastifyPluginAsyncZod<TingwuRoutesOptions> = async (app, { service, version, hotwords: store, runtime }) => {
   const config = { dialect: "tingwu" as const };
 
-  /** `apply_hotword` (TingWu's default true) puts the request's hotwords, else the stored ones, into the prompt. */
-  const hotwordOptions = (apply: boolean, requested: string | undefined): WhisperCallOptions => {
-    const hotwords = apply ? store.promptHotwords(requested, runtime.injection) : undefined;
-    return hotwords === undefined ? {} : { hotwords };
-  };
-  const callOptions = (fields: { apply_hotword: boolean; hotwords?: string | undefined; asr_options: { backend: WhisperCallOptions } }): WhisperCallOptions => ({
-    ...fields.asr_options.backend,
-    ...hotwordOptions(fields.apply_hotword, fields.hotwords),
-  });
+  const callOptions = (fields: Parameters<typeof tingwuCallOptions>[2]) => tingwuCallOptions(store, runtime, fields);
   const errors = { 400: detailError, 413: detailError, 503: detailError, 500: detailError };
 
   app.get(
@@ -232,7 +242,7 @@ export const tingwuRoutes: FastifyPluginAsyncZod<TingwuRoutesOptions> = async (a
       const ticket = service.admit(request);
       try {
         const audio = await service.decode(request.body.file, { signal });
-        const result = await service.transcribe(ticket, audio, hotwordOptions(request.body.apply_hotword, undefined), signal);
+        const result = await service.transcribe(ticket, audio, hotwordOptions(store, runtime, request.body.apply_hotword, undefined), signal);
         return {
           text: result.text,
           segments: result.sentence_info.map((s, i) => ({
