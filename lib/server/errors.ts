@@ -12,6 +12,8 @@ export type Dialect = "tingwu" | "asr" | "openai";
 
 declare module "fastify" {
   interface FastifyContextConfig {
+    /** A route that transcribes an upload synchronously: it takes its queue place before its body is read (lib/server/limits.ts). */
+    transcribes?: boolean;
     /** The route's API family (error shape). Default: guessed from the URL. */
     dialect?: Dialect;
   }

@@ -39,14 +39,14 @@ interface Admission {
 const admissions = new WeakMap<FastifyRequest, Admission>();
 
 /**
- * preParsing hook: every POST route transcribes an upload, so it takes its place in the queue (or
- * gets 503, or 503 while the model loads) before the multipart body is buffered. The handler
+ * preParsing hook: a route that transcribes an upload (route config `transcribes`) takes its place
+ * in the queue (or gets 503, or 503 while the model loads) before the multipart body is buffered. The handler
  * claims the ticket with {@link claimTicket}; a request that never reaches its handler (bad form,
  * client gone mid-upload) gives it back when its response ends or its connection closes.
  */
 export function registerAdmission(app: FastifyInstance, service: TranscriptionService): void {
   app.addHook("preParsing", async (request, reply, payload) => {
-    if (request.method !== "POST" || request.routeOptions.url === undefined) return payload;
+    if (request.method !== "POST" || request.routeOptions.config?.transcribes !== true) return payload;
     const admission: Admission = { ticket: service.admit(), claimed: false };
     admissions.set(request, admission);
     const release = () => {

@@ -24,7 +24,8 @@ export function attachment(name: string): string {
 }
 
 export const asrWebserviceRoutes: FastifyPluginAsyncZod<{ service: TranscriptionService }> = async (app, { service }) => {
-  const config = { dialect: "asr" as const };
+  // Every POST here transcribes an upload: it is admitted before its body is read (lib/server/limits.ts).
+  const config = { dialect: "asr" as const, transcribes: true };
   const errors = { 400: detailError, 413: detailError, 503: detailError, 500: detailError };
   const body = z.object({ audio_file: fileField("The media file, or raw s16le PCM with encode=false") });
 

@@ -118,7 +118,8 @@ function render(job: Job, result: WhisperBackendResult, audio: DecodedAudio): { 
 const sse = (event: unknown) => `data: ${JSON.stringify(event)}\n\n`;
 
 export const openaiRoutes: FastifyPluginAsyncZod<{ service: TranscriptionService; startedAt: number }> = async (app, { service, startedAt }) => {
-  const config = { dialect: "openai" as const };
+  // Every POST here transcribes an upload: it is admitted before its body is read (lib/server/limits.ts).
+  const config = { dialect: "openai" as const, transcribes: true };
   const errors = { 400: openaiError, 413: openaiError, 503: openaiError, 500: openaiError };
   const created = Math.floor(startedAt / 1000);
   const models = () => {

@@ -115,7 +115,8 @@ export interface TingwuRoutesOptions {
 }
 
 export const tingwuRoutes: FastifyPluginAsyncZod<TingwuRoutesOptions> = async (app, { service, version, hotwords: store, runtime }) => {
-  const config = { dialect: "tingwu" as const };
+  // Every POST here transcribes an upload: it is admitted before its body is read (lib/server/limits.ts).
+  const config = { dialect: "tingwu" as const, transcribes: true };
 
   const callOptions = (fields: Parameters<typeof tingwuCallOptions>[2]) => tingwuCallOptions(store, runtime, fields);
   const errors = { 400: detailError, 413: detailError, 503: detailError, 500: detailError };
@@ -275,7 +276,7 @@ export const tingwuRoutes: FastifyPluginAsyncZod<TingwuRoutesOptions> = async (a
     },
     async (request, reply) => {
       const signal = clientSignal(request, reply);
-      const ticket = service.admit();
+      const ticket = service.admit(request);
       let streaming = false;
       try {
         const audio = await service.decode(request.body.file, { signal });
