@@ -9,6 +9,7 @@
 #                                  (default localhost/tingwu-base:trixie); writes
 #                                  build/image/tingwu-whisper-cuda12.4.oci.tar and, for `docker load`,
 #                                  build/image/tingwu-whisper-cuda12.4.docker.tar
+#                                  (TINGWU_BASE_TAR=<root.tar> imports a root made earlier instead)
 #   bash scripts/image.sh clean    removes the buildah storage (never fails)
 # Storage: TINGWU_BUILDAH_ROOT (default /var/tmp/tingwu-whisper-buildah), outside the checkout. The vfs
 # driver keeps plain directories (no overlay mounts), so removing it can't hit a busy mount.
@@ -36,6 +37,11 @@ base() {
   mkdir -p "$OUT"
   clean_containers
   local tar="$OUT/base-trixie.tar"
+  if [ -n "${TINGWU_BASE_TAR:-}" ]; then
+    # A root tarball made earlier by the same mmdebstrap command (saves its ~5-10 min).
+    say "base root from $TINGWU_BASE_TAR"
+    tar="$TINGWU_BASE_TAR"
+  else
   say "mmdebstrap trixie (+ $BASE_PACKAGES)"
   rm -f "$tar"
   mmdebstrap --variant=minbase --components=main,non-free --include="$BASE_PACKAGES" \
@@ -44,6 +50,7 @@ base() {
     --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin' \
     trixie "$tar" \
     "deb $MIRROR trixie main non-free" "deb $MIRROR trixie-updates main non-free" "deb $SECURITY_MIRROR trixie-security main non-free"
+  fi
   local ctr mnt
   ctr=$(buildah "${S[@]}" from scratch)
   mnt=$(buildah "${S[@]}" mount "$ctr")
@@ -52,7 +59,7 @@ base() {
   buildah "${S[@]}" config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --cmd /bin/bash \
     --label org.opencontainers.image.description="Debian trixie with the CUDA 12.4 runtime libraries (tingwu-whisper CI base)" "$ctr"
   buildah "${S[@]}" commit --rm --quiet "$ctr" "$BASE_TAG" >/dev/null
-  rm -f "$tar"
+  [ -n "${TINGWU_BASE_TAR:-}" ] || rm -f "$tar"
   say "$BASE_TAG: $(buildah "${S[@]}" images --format '{{.Size}}' "$BASE_TAG")"
 }
 
@@ -63,10 +70,13 @@ build() {
   rm -f tingwu-whisper-*.tgz
   npm pack --silent >/dev/null
   say "$(ls tingwu-whisper-*.tgz): $(tar -tzf tingwu-whisper-*.tgz | grep -E '^package/prebuilds/.*\.node$' | sed 's|^package/||' | tr '\n' ' ')"
-  local base="${TINGWU_BASE_IMAGE:-$BASE_TAG}"
+  # TINGWU_BASE_IMAGE=default keeps the Dockerfile's (NVIDIA's CUDA runtime, pinned by digest).
+  local base="${TINGWU_BASE_IMAGE:-$BASE_TAG}" base_arg=()
+  [ "$base" = "default" ] || base_arg=(--build-arg "BASE_IMAGE=$base")
   say "buildah bud -f Dockerfile.cuda124 (BASE_IMAGE=$base)"
-  buildah "${S[@]}" bud --isolation chroot --format oci --layers=false \
-    --build-arg BASE_IMAGE="$base" -f Dockerfile.cuda124 -t "$IMAGE_TAG" "$@" .
+  # Docker's image format: OCI's has no HEALTHCHECK. The OCI archive is converted from it.
+  buildah "${S[@]}" bud --isolation chroot --format docker --layers=false \
+    "${base_arg[@]}" -f Dockerfile.cuda124 -t "$IMAGE_TAG" "$@" .
   local oci="$OUT/tingwu-whisper-cuda12.4.oci.tar" docker="$OUT/tingwu-whisper-cuda12.4.docker.tar"
   rm -f "$oci" "$docker"
   buildah "${S[@]}" push --quiet "$IMAGE_TAG" "oci-archive:$oci:tingwu-whisper:cuda12.4"

@@ -37,7 +37,7 @@ describe("docker-compose.models.yml", () => {
     expect(service.volumes).toEqual(["./data:/app/data"]);
     expect(service.deploy).toEqual({ resources: { reservations: { devices: [{ driver: "nvidia", count: "all", capabilities: ["gpu"] }] } } });
     expect((service.build as { dockerfile: string }).dockerfile).toBe("Dockerfile.cuda124");
-    expect((service.build as { args: Record<string, string> }).args).toEqual({ ADDON_BUILD: "${WHISPER_ADDON_BUILD:-prebuilt}", CUDA_ARCHITECTURES: "${CUDA_ARCHITECTURES:-}" });
+    expect(service.build).toMatchObject({ target: "${WHISPER_ADDON_BUILD:-prebuilt}", args: { CUDA_ARCHITECTURES: "${CUDA_ARCHITECTURES:-}" } });
   });
 
   it("forwards every variable .env.example documents, and the proxy variables", () => {
@@ -75,7 +75,7 @@ describe("Dockerfile.cuda124", () => {
   const dockerfile = read("Dockerfile.cuda124");
   const lines = dockerfile.split("\n");
   const instructions = lines.filter((l) => /^[A-Z]+\s/.test(l));
-  const runtime = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
+  const runtime = dockerfile.slice(dockerfile.indexOf("\nFROM ${BASE_IMAGE} AS runtime"));
 
   it("has its bases as top-level ARGs, NVIDIA's CUDA 12.4.1 pinned by digest by default", () => {
     expect(instructions.find((l) => !l.startsWith("#"))).toBe("ARG CUDA_VERSION=12.4.1");
@@ -85,13 +85,17 @@ describe("Dockerfile.cuda124", () => {
     expect(dockerfile).toMatch(/^ARG NPM_SHA256=[0-9a-f]{64}$/m);
     const froms = instructions.filter((l) => l.startsWith("FROM "));
     expect(froms).toContainEqual("FROM ${BUILD_IMAGE} AS app-source");
-    expect(froms).toContainEqual("FROM app-${ADDON_BUILD} AS app");
-    expect(froms[froms.length - 1]).toBe("FROM ${BASE_IMAGE}");
-    expect(dockerfile).toMatch(/^ARG ADDON_BUILD=prebuilt$/m);
+    expect(froms).toContainEqual("FROM ${BASE_IMAGE} AS runtime");
+    // The default (last) stage installs the prebuilt package; `--target source` compiles.
+    expect(froms.slice(-2)).toEqual(["FROM runtime AS source", "FROM runtime AS prebuilt"]);
+    expect(dockerfile).toMatch(/^FROM runtime AS prebuilt\nCOPY --from=app-prebuilt \/app\/ \/app\/$/m);
+    expect(dockerfile).toMatch(/^FROM runtime AS source\nCOPY --from=app-source \/app\/ \/app\/$/m);
   });
 
   it("starts as root in an entrypoint that drops to uid 10001, exposes 8000, checks /ready and serves", () => {
     expect(runtime).not.toMatch(/^USER /m);
+    // The shared runtime stage has everything but the app, which each final stage adds.
+    expect(runtime.slice(0, runtime.indexOf("\nFROM runtime AS "))).not.toMatch(/COPY --from=app/);
     expect(runtime).toMatch(/app:x:10001:10001:/);
     expect(read("scripts/docker-entrypoint.sh")).toMatch(/exec setpriv --reuid="\$APP_UID" --regid="\$APP_GID" --clear-groups/);
     expect(runtime).toMatch(/^EXPOSE 8000$/m);
