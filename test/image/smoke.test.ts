@@ -3,7 +3,8 @@
 // `docker run` would, with a root-owned ./data (as TingWu's other services leave it) mounted at
 // /app/data. It fails if the entrypoint, the user switch, file permissions, ffmpeg or a runtime
 // library break the service. Not exercised here: a GPU inside the container (none on CI machines).
-// Without the archive (a plain `npm test`) it is skipped, unless TINGWU_REQUIRE_IMAGE=1 says it must run.
+// Without the archive or root it is skipped with a message, unless TINGWU_REQUIRE_IMAGE=1 says it must run
+// (CI). Not part of `npm test` (vitest.image.config.ts).
 import { createHash } from "node:crypto";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
