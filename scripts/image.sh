@@ -73,10 +73,14 @@ build() {
   # TINGWU_BASE_IMAGE=default keeps the Dockerfile's (NVIDIA's CUDA runtime, pinned by digest).
   local base="${TINGWU_BASE_IMAGE:-$BASE_TAG}" base_arg=()
   [ "$base" = "default" ] || base_arg=(--build-arg "BASE_IMAGE=$base")
+  # npm inside the build trusts what npm here trusts: a TLS-intercepting proxy's CA (as on our
+  # machines) reaches the RUN steps as a build secret, never a layer.
+  local ca="${NODE_EXTRA_CA_CERTS:-${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}}" ca_arg=()
+  [ -s "$ca" ] && ca_arg=(--secret "id=ca,src=$ca")
   say "buildah bud -f Dockerfile.cuda124 (BASE_IMAGE=$base)"
   # Docker's image format: OCI's has no HEALTHCHECK. The OCI archive is converted from it.
   buildah "${S[@]}" bud --isolation chroot --format docker --layers=false \
-    "${base_arg[@]}" -f Dockerfile.cuda124 -t "$IMAGE_TAG" "$@" .
+    "${base_arg[@]}" "${ca_arg[@]}" -f Dockerfile.cuda124 -t "$IMAGE_TAG" "$@" .
   local oci="$OUT/tingwu-whisper-cuda12.4.oci.tar" docker="$OUT/tingwu-whisper-cuda12.4.docker.tar"
   rm -f "$oci" "$docker"
   buildah "${S[@]}" push --quiet "$IMAGE_TAG" "oci-archive:$oci:tingwu-whisper:cuda12.4"
