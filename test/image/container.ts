@@ -1,9 +1,10 @@
 // Runs the image that `npm run image:build` wrote without a Docker engine: skopeo turns the OCI
-// archive into an OCI layout, umoci unpacks it into a runtime bundle (rootfs + config.json made
-// from the image config: entrypoint, cmd, env, working dir), and crun runs that bundle with the
-// image's own config, plus a data folder bind-mounted at /app/data. The container shares the
-// host's network namespace so the test reaches it on 127.0.0.1; crun runs without cgroups (no
-// systemd on CI machines). Needs root, as `docker run` does.
+// archive into an OCI layout, umoci unpacks it into a runtime bundle (rootfs + config.json made from
+// the image config: entrypoint, cmd, env, working dir), and the image's entrypoint runs chrooted in
+// that rootfs in its own mount, PID, IPC and UTS namespaces (util-linux unshare), with a data folder
+// bind-mounted at /app/data, as `docker run -v data:/app/data` does. No OCI runtime: crun refuses
+// hybrid cgroup hierarchies like these machines', and a container without cgroup limits needs none.
+// The network namespace is the host's, so the test reaches the service on 127.0.0.1. Needs root.
 import { spawn, spawnSync } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -17,10 +18,7 @@ export interface Unpacked {
 }
 
 interface RuntimeConfig {
-  process: { args: string[]; env: string[]; cwd: string; user: { uid: number; gid: number }; terminal?: boolean };
-  root: { path: string; readonly?: boolean };
-  mounts: { destination: string; type: string; source: string; options?: string[] }[];
-  linux: { namespaces: { type: string }[]; [key: string]: unknown };
+  process: { args: string[]; env: string[]; cwd: string; user: { uid: number; gid: number } };
   [key: string]: unknown;
 }
 
@@ -53,30 +51,35 @@ export class Container {
   readonly output: string[] = [];
   readonly exited: Promise<number | null>;
   private readonly child: ChildProcess;
+  private readonly env: Record<string, string>;
 
   constructor(
     private readonly image: Unpacked,
     readonly id: string,
     options: RunOptions,
   ) {
-    const config = structuredClone(image.config);
-    const env = new Map(config.process.env.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)] as const));
-    for (const [k, v] of Object.entries(options.env ?? {})) env.set(k, v);
-    config.process.env = [...env].map(([k, v]) => `${k}=${v}`);
-    config.process.terminal = false;
-    if (options.args) config.process.args = options.args;
-    else if (options.cmd) config.process.args = [...this.entrypoint(), ...options.cmd];
-    config.root = { path: image.rootfs, readonly: false };
-    config.linux.namespaces = config.linux.namespaces.filter((n) => n.type !== "network");
-    if (options.data) config.mounts.push({ destination: "/app/data", type: "bind", source: options.data, options: ["rbind", "rw"] });
-    const bundle = path.join(image.dir, `run-${id}`);
-    fs.mkdirSync(bundle, { recursive: true });
-    fs.writeFileSync(path.join(bundle, "config.json"), JSON.stringify(config, null, 2));
-    this.child = spawn("crun", [...this.crunGlobal(), "run", "--bundle", bundle, id], { stdio: ["ignore", "pipe", "pipe"] });
+    const config = image.config;
+    this.env = Object.fromEntries(config.process.env.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+    Object.assign(this.env, options.env ?? {});
+    const args = options.args ?? (options.cmd ? [...this.entrypoint(), ...options.cmd] : config.process.args);
+    // In the new mount namespace (private propagation: nothing reaches the host): /proc of the new
+    // PID namespace, the host's /dev, the data folder; then chroot and exec, so the entrypoint is
+    // the namespace's PID 1 as in a container. Everything is unmounted when that process ends.
+    const script = [
+      'set -e; root="$1"; data="$2"; cwd="$3"; shift 3',
+      'mount -t proc proc "$root/proc"',
+      'mount --rbind /dev "$root/dev"',
+      'if [ -n "$data" ]; then mkdir -p "$root/app/data"; mount --bind "$data" "$root/app/data"; fi',
+      'exec chroot "$root" /bin/sh -c \'cd "$0" && exec "$@"\' "$cwd" "$@"',
+    ].join("\n");
+    this.child = spawn("unshare", ["--mount", "--pid", "--ipc", "--uts", "--fork", "--", "/bin/sh", "-c", script, "run", image.rootfs, options.data ?? "", config.process.cwd || "/", ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: this.env,
+    });
     const collect = (chunk: Buffer) => this.output.push(chunk.toString("utf8"));
     this.child.stdout!.on("data", collect);
     this.child.stderr!.on("data", collect);
-    this.exited = new Promise((resolve) => this.child.on("exit", (code) => resolve(code)));
+    this.exited = new Promise((resolve) => this.child.on("exit", (code, signal) => resolve(code ?? (signal ? 128 : null))));
   }
 
   /** The image's entrypoint: config.json's args without the image's cmd (["serve"]). */
@@ -85,32 +88,45 @@ export class Container {
     return args.at(-1) === "serve" ? args.slice(0, -1) : args;
   }
 
-  private crunGlobal(): string[] {
-    return ["--cgroup-manager=disabled", "--root", path.join(this.image.dir, "crun-state")];
-  }
-
   get logs(): string {
     return this.output.join("");
   }
 
-  /** Host pid of the container's first process (the service, after the entrypoint's exec). */
+  /** Host pid of the container's PID 1 (the service, after the entrypoint's execs). */
   pid(): number {
-    return (JSON.parse(run("crun", [...this.crunGlobal(), "state", this.id])) as { pid: number }).pid;
+    const unshare = this.child.pid!;
+    const children = fs.readFileSync(`/proc/${unshare}/task/${unshare}/children`, "utf8").trim().split(/\s+/);
+    return Number(children[0]);
   }
 
   /** Runs a command inside the running container, as `docker exec` does (as root, the image's env). */
   exec(args: string[]): { status: number | null; stdout: string; stderr: string } {
-    const r = spawnSync("crun", [...this.crunGlobal(), "exec", this.id, ...args], { encoding: "utf8", timeout: 60_000 });
+    const r = spawnSync("nsenter", ["--target", String(this.pid()), "--mount", "--pid", "--ipc", "--uts", "--root", "--wd", "--", ...args], {
+      encoding: "utf8",
+      timeout: 60_000,
+      env: this.env,
+    });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 
-  /** SIGTERM (docker stop), then the exit code; SIGKILL after `graceMs`. */
+  /** SIGTERM to PID 1 (docker stop), then its exit code; SIGKILL after `graceMs`. */
   async stop(graceMs = 60_000): Promise<number | null> {
-    spawnSync("crun", [...this.crunGlobal(), "kill", this.id, "TERM"]);
-    const timer = setTimeout(() => spawnSync("crun", [...this.crunGlobal(), "kill", this.id, "KILL"]), graceMs);
+    let pid: number | undefined;
+    try {
+      pid = this.pid();
+      process.kill(pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+    const timer = setTimeout(() => {
+      try {
+        if (pid) process.kill(pid, "SIGKILL");
+      } catch {
+        // gone
+      }
+    }, graceMs);
     const code = await this.exited;
     clearTimeout(timer);
-    spawnSync("crun", [...this.crunGlobal(), "delete", "--force", this.id]);
     return code;
   }
 }

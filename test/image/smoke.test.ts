@@ -1,12 +1,11 @@
 // Smoke test of the built image (`npm run image:smoke`, after `npm run image:base` and
-// `npm run image:build`): the archive is unpacked and its entrypoint run with crun on loopback, as
+// `npm run image:build`): the archive is unpacked and its entrypoint run in namespaces on loopback, as
 // `docker run` would, with a root-owned ./data (as TingWu's other services leave it) mounted at
 // /app/data. It fails if the entrypoint, the user switch, file permissions, ffmpeg or a runtime
 // library break the service. Not exercised here: a GPU inside the container (none on CI machines).
 // Without the archive or root it is skipped with a message, unless TINGWU_REQUIRE_IMAGE=1 says it must run
 // (CI). Not part of `npm test` (vitest.image.config.ts).
 import { createHash } from "node:crypto";
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -29,7 +28,7 @@ const required = process.env.TINGWU_REQUIRE_IMAGE === "1";
 const missing = !fs.existsSync(ARCHIVE)
   ? `no image archive at ${ARCHIVE} (npm run image:base && npm run image:build)`
   : process.getuid?.() !== 0
-    ? "running the image needs root (crun with namespaces, chown inside), as docker does"
+    ? "running the image needs root (namespaces, mounts, chown inside), as docker does"
     : undefined;
 if (missing && required) throw new Error(`TINGWU_REQUIRE_IMAGE=1 but ${missing}`);
 if (missing) console.warn(`image smoke test skipped: ${missing}`);
@@ -81,7 +80,7 @@ async function transcribe(base: string, file: Buffer, name: string): Promise<unk
 
 const wav = () => encodeWav16(makeAudio(MIN_AUDIO_SECONDS));
 
-describe.skipIf(missing !== undefined)("the built image (OCI archive, run with crun)", () => {
+describe.skipIf(missing !== undefined)("the built image (OCI archive, unpacked and run in namespaces)", () => {
   beforeAll(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), "tingwu-image-smoke-"));
     image = unpack(ARCHIVE, work, TAG);
@@ -230,7 +229,6 @@ describe.skipIf(missing !== undefined)("the built image (OCI archive, run with c
       console.log(JSON.stringify({ info, libs: [...new Set(libs)] }));`;
     const container = new Container(image, `cuda-${process.pid}`, { args: ["node", "-e", script] });
     return container.exited.then((code) => {
-      spawnSync("crun", ["--cgroup-manager=disabled", "--root", path.join(work, "crun-state"), "delete", "--force", container.id]);
       expect(code, container.logs).toBe(0);
       const { info, libs } = JSON.parse(container.logs.trim().split("\n").at(-1)!) as { info: { cudaCompiled: boolean }; libs: string[] };
       console.log(`cuda12 prebuild in the image: ${JSON.stringify(info)}\n  CUDA libraries mapped: ${libs.join(", ")}`);
