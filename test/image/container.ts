@@ -5,7 +5,7 @@
 // bind-mounted at /app/data, as `docker run -v data:/app/data` does. No OCI runtime: crun refuses
 // hybrid cgroup hierarchies like these machines', and a container without cgroup limits needs none.
 // The network namespace is the host's, so the test reaches the service on 127.0.0.1. Needs root.
-import { spawn, spawnSync } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -22,16 +22,26 @@ interface RuntimeConfig {
   [key: string]: unknown;
 }
 
-export function run(cmd: string, args: string[], options: { cwd?: string; input?: string } = {}): string {
-  const result = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 64 << 20, ...options });
-  if (result.error) throw result.error;
-  if (result.status !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${result.status}: ${result.stderr || result.stdout}`);
-  return result.stdout;
+/** Runs a command without blocking the test worker (skopeo, umoci and tar take a while on busy machines). */
+export function run(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { encoding: "utf8", maxBuffer: 64 << 20, timeout: 600_000, ...(env ? { env } : {}) }, (error, stdout, stderr) => {
+      const status = error ? (typeof error.code === "number" ? error.code : -1) : 0;
+      resolve({ status, stdout, stderr: stderr || (error && status === -1 ? error.message : "") });
+    });
+  });
 }
 
-export function unpack(archive: string, dir: string, tag: string): Unpacked {
-  run("skopeo", ["copy", "--quiet", `oci-archive:${archive}:${tag}`, `oci:${dir}/layout:smoke`]);
-  run("umoci", ["unpack", "--image", `${dir}/layout:smoke`, `${dir}/bundle`]);
+/** {@link run}, failing unless the command exits 0; gives its stdout. */
+export async function check(cmd: string, args: string[]): Promise<string> {
+  const r = await run(cmd, args);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${r.status}: ${r.stderr || r.stdout}`);
+  return r.stdout;
+}
+
+export async function unpack(archive: string, dir: string, tag: string): Promise<Unpacked> {
+  await check("skopeo", ["copy", "--quiet", `oci-archive:${archive}:${tag}`, `oci:${dir}/layout:smoke`]);
+  await check("umoci", ["unpack", "--image", `${dir}/layout:smoke`, `${dir}/bundle`]);
   const config = JSON.parse(fs.readFileSync(`${dir}/bundle/config.json`, "utf8")) as RuntimeConfig;
   return { dir, rootfs: path.join(dir, "bundle", "rootfs"), config };
 }
@@ -100,13 +110,8 @@ export class Container {
   }
 
   /** Runs a command inside the running container, as `docker exec` does (as root, the image's env). */
-  exec(args: string[]): { status: number | null; stdout: string; stderr: string } {
-    const r = spawnSync("nsenter", ["--target", String(this.pid()), "--mount", "--pid", "--ipc", "--uts", "--root", "--wd", "--", ...args], {
-      encoding: "utf8",
-      timeout: 60_000,
-      env: this.env,
-    });
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  exec(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+    return run("nsenter", ["--target", String(this.pid()), "--mount", "--pid", "--ipc", "--uts", "--root", "--wd", "--", ...args], this.env);
   }
 
   /** SIGTERM to PID 1 (docker stop), then its exit code; SIGKILL after `graceMs`. */
@@ -151,12 +156,13 @@ export async function waitFor(container: Container, url: string, accept: (res: R
 }
 
 /** Size and layers of the archive, from its OCI index, manifest and config. */
-export function describeArchive(archive: string): { bytes: number; layers: { size: number; createdBy: string }[]; config: { config?: Record<string, unknown> } } {
-  const entry = (name: string) => run("tar", ["-xOf", archive, name]);
-  const blob = (digest: string) => JSON.parse(entry(`blobs/${digest.replace(":", "/")}`)) as Record<string, unknown>;
-  const index = JSON.parse(entry("index.json")) as { manifests: { digest: string }[] };
-  const manifest = blob(index.manifests[0]!.digest) as { config: { digest: string }; layers: { size: number }[] };
-  const config = blob(manifest.config.digest) as { config?: Record<string, unknown>; history?: { created_by?: string; empty_layer?: boolean }[] };
+export async function describeArchive(archive: string): Promise<{ bytes: number; layers: { size: number; createdBy: string }[]; config: { config?: Record<string, unknown> } }> {
+  const entry = (name: string) => check("tar", ["-xOf", archive, name]);
+  const blob = async (digest: string) => JSON.parse(await entry(`blobs/${digest.replace(":", "/")}`)) as Record<string, unknown>;
+  const index = JSON.parse(await entry("index.json")) as { manifests: { digest: string }[] };
+  const manifest = (await blob(index.manifests[0]!.digest)) as { config: { digest: string }; layers: { size: number }[] };
+  const config = (await blob(manifest.config.digest)) as { config?: Record<string, unknown>; history?: { created_by?: string; empty_layer?: boolean }[] };
+  // buildah without --layers squashes each stage into one layer, named by its last instruction.
   const history = (config.history ?? []).filter((h) => !h.empty_layer);
   return {
     bytes: fs.statSync(archive).size,

@@ -17,7 +17,7 @@ import { MIN_AUDIO_SECONDS, makeAudio, SCRIPT, scriptedModelPath } from "../fixt
 import { startProxy } from "../helpers/proxy.js";
 import type { TestProxy } from "../helpers/proxy.js";
 import { encodeWav16 } from "../helpers/wav.js";
-import { Container, describeArchive, run, unpack, waitFor } from "./container.js";
+import { check, Container, describeArchive, unpack, waitFor } from "./container.js";
 import type { Unpacked } from "./container.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -83,7 +83,7 @@ const wav = () => encodeWav16(makeAudio(MIN_AUDIO_SECONDS));
 describe.skipIf(missing !== undefined)("the built image (OCI archive, unpacked and run in namespaces)", () => {
   beforeAll(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), "tingwu-image-smoke-"));
-    image = unpack(ARCHIVE, work, TAG);
+    image = await unpack(ARCHIVE, work, TAG);
     model = fs.readFileSync(await scriptedModelPath());
   });
 
@@ -92,9 +92,9 @@ describe.skipIf(missing !== undefined)("the built image (OCI archive, unpacked a
     if (work) fs.rmSync(work, { recursive: true, force: true });
   });
 
-  it("reports its size and layers; its config runs the entrypoint as root to drop to uid 10001", () => {
-    const { bytes, layers, config } = describeArchive(ARCHIVE);
-    const unpacked = Number(run("du", ["-sb", image.rootfs]).split("\t")[0]);
+  it("reports its size and layers; its config runs the entrypoint as root to drop to uid 10001", async () => {
+    const { bytes, layers, config } = await describeArchive(ARCHIVE);
+    const unpacked = Number((await check("du", ["-sb", image.rootfs])).split("\t")[0]);
     console.log(
       [
         `image ${TAG}: archive ${(bytes / 2 ** 20).toFixed(1)} MiB, unpacked ${(unpacked / 2 ** 20).toFixed(1)} MiB, ${layers.length} layers:`,
@@ -116,10 +116,11 @@ describe.skipIf(missing !== undefined)("the built image (OCI archive, unpacked a
     expect(fs.readFileSync(path.join(image.rootfs, "etc/passwd"), "utf8")).toMatch(/^app:x:10001:10001:/m);
   });
 
-  it("the docker-archive (for `docker load`) keeps the HEALTHCHECK", () => {
-    const manifest = JSON.parse(run("tar", ["-xOf", DOCKER_ARCHIVE, "manifest.json"])) as { Config: string; RepoTags: string[] }[];
-    expect(manifest[0]!.RepoTags).toEqual([TAG]);
-    const config = JSON.parse(run("tar", ["-xOf", DOCKER_ARCHIVE, manifest[0]!.Config])) as { config: { Healthcheck?: { Test: string[] } } };
+  it("the docker-archive (for `docker load`) keeps the HEALTHCHECK", async () => {
+    const manifest = JSON.parse(await check("tar", ["-xOf", DOCKER_ARCHIVE, "manifest.json"])) as { Config: string; RepoTags: string[] }[];
+    // skopeo writes the normalised name; `docker load` lists it as tingwu-whisper:cuda12.4.
+    expect(manifest[0]!.RepoTags).toEqual([`docker.io/library/${TAG}`]);
+    const config = JSON.parse(await check("tar", ["-xOf", DOCKER_ARCHIVE, manifest[0]!.Config])) as { config: { Healthcheck?: { Test: string[] } } };
     expect(config.config.Healthcheck?.Test).toEqual(["CMD", "node", "/app/scripts/docker-healthcheck.mjs"]);
   });
 
@@ -145,7 +146,7 @@ describe.skipIf(missing !== undefined)("the built image (OCI archive, unpacked a
     expect(await transcribe(base, wav(), "talk.wav")).toMatchObject({ code: 0, text: TEXT, sentences: SENTENCES });
     const flac = path.join(work, "talk.flac");
     fs.writeFileSync(path.join(work, "talk.wav"), wav());
-    run("ffmpeg", ["-v", "error", "-y", "-i", path.join(work, "talk.wav"), flac]);
+    await check("ffmpeg", ["-v", "error", "-y", "-i", path.join(work, "talk.wav"), flac]);
     expect(await transcribe(base, fs.readFileSync(flac), "talk.flac")).toMatchObject({ code: 0, text: TEXT });
 
     // The service runs as app (10001), not root; the cache became its own, nothing else did.
@@ -157,8 +158,8 @@ describe.skipIf(missing !== undefined)("the built image (OCI archive, unpacked a
     expect(fs.statSync(data).uid).toBe(0);
     expect(fs.statSync(path.join(data, "notes.txt")).uid).toBe(0);
 
-    const check = container.exec(["node", "/app/scripts/docker-healthcheck.mjs"]);
-    expect(check.status, check.stderr).toBe(0);
+    const probe = await container.exec(["node", "/app/scripts/docker-healthcheck.mjs"]);
+    expect(probe.status, probe.stderr).toBe(0);
     expect(await container.stop()).toBe(0);
     expect(container.logs).toMatch(/shutdown complete/);
   });
@@ -209,9 +210,9 @@ describe.skipIf(missing !== undefined)("the built image (OCI archive, unpacked a
       body = (await (await fetch(`${base}/ready`)).json()) as { status: string };
     }
     expect(body).toMatchObject({ status: "failed", model: "/app/data/broken.bin", error: expect.any(String) });
-    const check = container.exec(["node", "/app/scripts/docker-healthcheck.mjs"]);
-    expect(check.status).toBe(1);
-    expect(check.stderr).toMatch(/^unhealthy: .*\/ready answered 503 .*"failed"/);
+    const health = await container.exec(["node", "/app/scripts/docker-healthcheck.mjs"]);
+    expect(health.status).toBe(1);
+    expect(health.stderr).toMatch(/^unhealthy: .*\/ready answered 503 .*"failed"/);
     expect((await fetch(`${base}/health`)).status).toBe(200);
     expect(await container.stop()).toBe(0);
   });
