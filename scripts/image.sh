@@ -7,8 +7,8 @@
 #   bash scripts/image.sh build [buildah bud args…]   (npm run image:build)  npm pack (with the
 #                                  prebuilds/ present), then Dockerfile.cuda124 on TINGWU_BASE_IMAGE
 #                                  (default localhost/tingwu-base:trixie); writes
-#                                  build/image/tingwu-whisper-cuda12.4.oci.tar and, for `docker load`,
-#                                  build/image/tingwu-whisper-cuda12.4.docker.tar
+#                                  build/image/tingwu-whisper-cuda12.4.oci.tar and, for `docker load`
+#                                  (with the HEALTHCHECK), build/image/tingwu-whisper-cuda12.4.docker.tar
 #                                  (TINGWU_BASE_TAR=<root.tar> imports a root made earlier instead)
 #   bash scripts/image.sh clean    removes the buildah storage (never fails)
 # Storage: TINGWU_BUILDAH_ROOT (default /var/tmp/tingwu-whisper-buildah), outside the checkout. The vfs
@@ -84,7 +84,8 @@ build() {
   local oci="$OUT/tingwu-whisper-cuda12.4.oci.tar" docker="$OUT/tingwu-whisper-cuda12.4.docker.tar"
   rm -f "$oci" "$docker"
   buildah "${S[@]}" push --quiet "$IMAGE_TAG" "oci-archive:$oci:tingwu-whisper:cuda12.4"
-  skopeo copy --quiet "oci-archive:$oci:tingwu-whisper:cuda12.4" "docker-archive:$docker:tingwu-whisper:cuda12.4"
+  # From the storage, not from the OCI archive: Docker's config keeps the HEALTHCHECK, OCI's has none.
+  buildah "${S[@]}" push --quiet "$IMAGE_TAG" "docker-archive:$docker:tingwu-whisper:cuda12.4"
   clean_containers
   say "wrote $oci ($(du -h "$oci" | cut -f1)) and $docker ($(du -h "$docker" | cut -f1))"
 }
