@@ -1,4 +1,5 @@
-// Resumable, verified download of one large file, with Node's fetch.
+// Resumable, verified download of one large file, with Node's fetch (through HTTP(S)_PROXY when
+// set, see proxy.ts).
 //
 // The bytes go to `<dest>.partial` next to the destination, so the final rename stays on one
 // file system and is atomic: a reader of `dest` sees nothing or the complete, verified file.
@@ -14,6 +15,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AbortError, WhisperError } from "../errors.js";
 import { ProgressMeter } from "./progress.js";
+import { proxiedFetch } from "./proxy.js";
 
 /** Progress of a download. */
 export interface DownloadProgress {
@@ -230,7 +232,7 @@ async function transfer(url: string, partial: string, o: Checked, progress: Prog
     arm();
     let response: Response;
     try {
-      response = await fetch(url, {
+      response = await proxiedFetch(url, {
         // identity: byte offsets must be offsets in the file, not in a compressed stream.
         headers: { "accept-encoding": "identity", ...(offset > 0 ? { range: `bytes=${offset}-` } : {}) },
         redirect: "follow",

@@ -4,12 +4,14 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { AbortError } from "../../lib/errors.js";
 import { downloadFile, ModelDownloadError } from "../../lib/models/download.js";
 import type { DownloadProgress } from "../../lib/models/download.js";
 import { modelFileName, OFFICIAL_MODEL_SHA1, parseModelSpec } from "../../lib/models/names.js";
 import { ModelNotFoundError, resolveModelFile } from "../../lib/models/resolve.js";
+import { startProxy } from "../helpers/proxy.js";
+import type { TestProxy } from "../helpers/proxy.js";
 
 /** A generated "model": 3 MiB of deterministic pseudo-random bytes. */
 const MODEL = (() => {
@@ -320,5 +322,43 @@ describe("resolveModelFile", () => {
     expect(() => downloadFile(`${baseUrl}/ggml-x.bin`, path.join(root, "x"), { retries: -1 })).toThrow(/retries/);
     expect(() => downloadFile(`${baseUrl}/ggml-x.bin`, path.join(root, "x"), { checksum: { algorithm: "md5" as never, value: "0" } })).toThrow(/checksum.algorithm/);
     expect(() => downloadFile("file:///etc/passwd", path.join(root, "x"))).toThrow(/http/);
+  });
+});
+
+describe("downloads through a proxy (HTTP_PROXY, HTTPS_PROXY, NO_PROXY)", () => {
+  const PROXY_NAMES = ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY"];
+  let proxy: TestProxy;
+  beforeAll(async () => {
+    const port = Number(new URL(baseUrl).port);
+    // models.invalid only resolves through the proxy, so a completed download proves it was used.
+    proxy = await startProxy((host) => (host === "models.invalid" ? { host: "127.0.0.1", port } : { host, port: 9 }));
+  });
+  afterAll(() => proxy.close());
+  beforeEach(() => {
+    for (const name of PROXY_NAMES) vi.stubEnv(name, undefined);
+    proxy.targets.length = 0;
+  });
+  afterEach(() => vi.unstubAllEnvs());
+
+  it("fetches the model through HTTP_PROXY, resuming through it too", async () => {
+    vi.stubEnv("HTTP_PROXY", proxy.url);
+    behaviour = "cut-once";
+    const file = await resolveModelFile("base", { downloadRoot: root, baseUrl: "http://models.invalid/models", sha256: SHA256, ...fast });
+    expect((await fs.readFile(file)).equals(MODEL)).toBe(true);
+    expect(requests.map((r) => r.range)).toEqual([undefined, expect.stringMatching(/^bytes=\d+-$/)]);
+    expect(proxy.targets).toEqual(["models.invalid:80", "models.invalid:80"]);
+  });
+
+  it("goes direct for NO_PROXY hosts, and fails naming the URL when the proxy is down", async () => {
+    vi.stubEnv("HTTP_PROXY", "http://127.0.0.1:9");
+    vi.stubEnv("NO_PROXY", "127.0.0.1");
+    const file = await resolveModelFile("tiny", { downloadRoot: root, baseUrl, sha256: SHA256, ...fast });
+    expect((await fs.readFile(file)).equals(MODEL)).toBe(true);
+    vi.stubEnv("NO_PROXY", "");
+    const error = await rejection(downloadFile(`${baseUrl}/ggml-small.bin`, path.join(root, "small.bin"), { ...fast, retries: 0 }));
+    expect(error).toBeInstanceOf(ModelDownloadError);
+    expect((error as ModelDownloadError).reason).toBe("network");
+    expect(error.message).toContain(`${baseUrl}/ggml-small.bin`);
+    expect(proxy.targets).toEqual([]);
   });
 });
