@@ -238,7 +238,7 @@ describe("metrics, logs, request ids, OpenAPI", () => {
     expect(transcribe.properties.file).toEqual({ type: "string", format: "binary", description: "The audio or video file" });
     expect(Object.keys(transcribe.properties)).toEqual(["file", "with_speaker", "apply_hotword", "hotwords", "asr_options"]);
     const asr = doc.paths["/asr"]!.post!;
-    expect(asr.parameters!.filter((p) => p.in === "query").map((p) => p.name)).toEqual(["encode", "task", "language", "initial_prompt", "vad_filter", "word_timestamps", "output"]);
+    expect(asr.parameters!.filter((p) => p.in === "query").map((p) => p.name)).toEqual(["encode", "task", "language", "initial_prompt", "vad_filter", "word_timestamps", "output", "chinese_script"]);
     const openai = doc.paths["/v1/audio/transcriptions"]!.post!.requestBody!.content["multipart/form-data"]!.schema;
     expect(openai.properties["timestamp_granularities[]"]).toMatchObject({ type: "array" });
   });

@@ -239,7 +239,7 @@ describe("loadSettings", () => {
       realtimeMaxStreams: 0,
       realtimeStepMs: 500,
     });
-    expect(errorOf({ WS_COMPRESSION: "maybe" }).issues[0]!.message).toBe('expected true or false but received "maybe"');
+    expect(errorOf({ WS_COMPRESSION: "maybe" }).issues[0]!.message).toBe('expected true/false, 1/0, yes/no or on/off but received "maybe"');
     expect(errorOf({ REALTIME_STEP_MS: "50" }).issues[0]!.variable).toBe("REALTIME_STEP_MS");
   });
 
