@@ -51,3 +51,6 @@ function copyDeclarations(dir) {
   }
 }
 if (fs.existsSync(dist)) copyDeclarations(dist);
+
+// The web page's files (plain HTML/CSS/JS) sit beside the server module that serves them.
+fs.cpSync(path.join(ROOT, "lib", "server", "web"), path.join(OUT, "server", "web"), { recursive: true });

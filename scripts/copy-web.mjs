@@ -1,16 +1,12 @@
 // Copies the web page (lib/server/web: plain HTML, CSS and JavaScript, nothing to compile) into
-// dist/server/web and dist-cjs/server/web, where the compiled servers (ESM and CommonJS) look for
-// it. Run by `npm run build:ts`.
+// dist/server/web, where the compiled server looks for it. Run by `npm run build:ts`.
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const from = path.join(root, "lib", "server", "web");
-for (const dist of ["dist", "dist-cjs"]) {
-  if (!fs.existsSync(path.join(root, dist))) continue;
-  const to = path.join(root, dist, "server", "web");
-  fs.rmSync(to, { recursive: true, force: true });
-  fs.cpSync(from, to, { recursive: true });
-  console.log(`copied ${fs.readdirSync(to).length} web files to ${path.relative(root, to)}`);
-}
+const to = path.join(root, "dist", "server", "web");
+fs.rmSync(to, { recursive: true, force: true });
+fs.cpSync(from, to, { recursive: true });
+console.log(`copied ${fs.readdirSync(to).length} web files to ${path.relative(root, to)}`);
