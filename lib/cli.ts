@@ -8,6 +8,7 @@ import { serve, SERVE_USAGE } from "./cli/serve.js";
 import { transcribe, TRANSCRIBE_USAGE } from "./cli/transcribe.js";
 import { worker, WORKER_USAGE } from "./cli/worker.js";
 import { SettingsError } from "./config.js";
+import { VERSION } from "./version.js";
 
 const USAGE = `Usage: tingwu-whisper <command> [options]
 
@@ -38,7 +39,6 @@ export async function main(argv: string[]): Promise<number> {
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
   if (name === "--version" || name === "-v") {
-    const { VERSION } = await import("./server/app.js");
     process.stdout.write(`${VERSION}\n`);
     return EXIT.ok;
   }

@@ -59,3 +59,10 @@ export { convertSilero } from "./models/convert/silero.js";
 // Jobs run through the CLI (`serve`, `worker`); a webhook receiver checks signatures with signWebhook.
 export type { JobInfo, JobState, JobResult, ResultFormat } from "./jobs/types.js";
 export { signWebhook, SIGNATURE_HEADER } from "./jobs/webhook.js";
+
+// The HTTP service, embeddable: buildApp (routes, no listening) and startServer (listen + drain).
+export { buildApp } from "./server/app.js";
+export { VERSION } from "./version.js";
+export type { BuildAppOptions, HttpTimeouts, LoggerOptions } from "./server/app.js";
+export { startServer } from "./server/server.js";
+export type { RunningServer, StartServerOptions } from "./server/server.js";

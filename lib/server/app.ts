@@ -2,7 +2,6 @@
 // operator routes. No listening and no process handling here (that is server.ts), so tests can
 // build an app, inject requests or listen on 127.0.0.1, and close it.
 import { randomUUID } from "node:crypto";
-import { createRequire } from "node:module";
 import cors from "@fastify/cors";
 import multipart from "@fastify/multipart";
 import swagger from "@fastify/swagger";
@@ -36,12 +35,9 @@ import { tingwuSystemRoutes } from "./routes/tingwu/system.js";
 import { RuntimeConfig } from "./runtime-config.js";
 import { HotwordStore } from "../tingwu/hotword-store.js";
 import { TranscriptionService } from "./service.js";
+import { DESCRIPTION, VERSION } from "../version.js";
 import type { InferenceTimeout } from "./service.js";
 
-const pkg = createRequire(import.meta.url)("../../package.json") as { name: string; version: string; description: string };
-
-/** The package version reported by /health. */
-export const VERSION: string = pkg.version;
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -174,7 +170,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       info: {
         title: "tingwu-whisper",
         version: VERSION,
-        description: `${pkg.description}. Three dialects: TingWu (/api/v1, /health, /metrics, /config), whisper-asr-webservice (/asr, /detect-language) and OpenAI (/v1).`,
+        description: `${DESCRIPTION}. Three dialects: TingWu (/api/v1, /health, /metrics, /config), whisper-asr-webservice (/asr, /detect-language) and OpenAI (/v1).`,
       },
       tags: [
         { name: "tingwu", description: "TingWu's API; errors are {\"detail\": \"...\"}" },

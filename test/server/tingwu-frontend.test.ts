@@ -4,7 +4,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { VERSION } from "../../lib/server/app.js";
+import { VERSION } from "../../lib/version.js";
 import { wantsHtml } from "../../lib/server/routes/tingwu/system.js";
 import { MUTABLE_CONFIG_KEYS } from "../../lib/server/runtime-config.js";
 import { toSrt, toTxt, toVtt } from "../../lib/tingwu/formats.js";

@@ -1,7 +1,7 @@
 // TingWu's routes over a real socket, with the scripted model: exact response bodies.
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { VERSION } from "../../lib/server/app.js";
+import { VERSION } from "../../lib/version.js";
 import { form, NOT_WAV, postForm, SCRIPT, SCRIPT_SENTENCES, SCRIPT_TEXT, startTestServer, wavFile } from "./helpers.js";
 import type { TestServer } from "./helpers.js";
 
