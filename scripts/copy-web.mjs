@@ -9,4 +9,5 @@ const from = path.join(root, "lib", "server", "web");
 const to = path.join(root, "dist", "server", "web");
 fs.rmSync(to, { recursive: true, force: true });
 fs.cpSync(from, to, { recursive: true });
-console.log(`copied ${fs.readdirSync(to).length} web files to ${path.relative(root, to)}`);
+// stderr: `npm pack --json` runs this (prepare) and its stdout must stay JSON.
+console.error(`copied ${fs.readdirSync(to).length} web files to ${path.relative(root, to)}`);
