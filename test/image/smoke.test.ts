@@ -209,7 +209,7 @@ describe.skipIf(missing !== undefined)("the built image (OCI archive, unpacked a
       await new Promise((r) => setTimeout(r, 250));
       body = (await (await fetch(`${base}/ready`)).json()) as { status: string };
     }
-    expect(body).toMatchObject({ status: "failed", model: "/app/data/broken.bin", error: expect.any(String) });
+    expect(body).toMatchObject({ status: "failed", model: "broken.bin", error: expect.any(String) });
     const health = await container.exec(["node", "/app/scripts/docker-healthcheck.mjs"]);
     expect(health.status).toBe(1);
     expect(health.stderr).toMatch(/^unhealthy: .*\/ready answered 503 .*"failed"/);
