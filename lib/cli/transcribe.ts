@@ -11,7 +11,7 @@ import type { ChineseScript } from "../chinese/index.js";
 import { loadSettings } from "../config.js";
 import { formatProgress } from "../models/progress.js";
 import { toWhisperJson } from "../server/whisper-json.js";
-import { toSrt, toTsv, toTxt, toVtt } from "../tingwu/formats.js";
+import { renderSubtitles } from "../tingwu/formats.js";
 import { percentBar, ProgressLine, UsageError } from "./common.js";
 
 export const FORMATS = ["txt", "srt", "vtt", "json", "tsv"] as const;
@@ -39,18 +39,8 @@ Options:
   --quiet               no progress on stderr`;
 
 export function render(result: WhisperBackendResult, format: Format): string {
-  switch (format) {
-    case "srt":
-      return toSrt(result.sentence_info);
-    case "vtt":
-      return toVtt(result.sentence_info);
-    case "tsv":
-      return toTsv(result.sentence_info);
-    case "json":
-      return `${JSON.stringify(toWhisperJson(result.whisper, { temperature: 0, words: false }), null, 2)}\n`;
-    default:
-      return toTxt(result.sentence_info);
-  }
+  if (format === "json") return `${JSON.stringify(toWhisperJson(result.whisper, { temperature: 0, words: false }), null, 2)}\n`;
+  return renderSubtitles(result.sentence_info, format);
 }
 
 export async function transcribe(args: string[]): Promise<number> {

@@ -2,20 +2,18 @@
 import { languageName } from "../options.js";
 import { toTingWu } from "../server/routes/tingwu.js";
 import { toWhisperSegments, wordsOfSegment } from "../server/whisper-json.js";
-import { toSrt, toTsv, toTxt, toVtt } from "../tingwu/formats.js";
+import { renderSubtitles } from "../tingwu/formats.js";
 import type { JobResult, ResultFormat } from "./types.js";
 
 /** `json`, `verbose_json` and `tingwu` give objects; the others give text. */
 export function renderResult(result: JobResult, format: ResultFormat): unknown {
   switch (format) {
     case "text":
-      return toTxt(result.sentence_info);
+      return renderSubtitles(result.sentence_info, "txt");
     case "srt":
-      return toSrt(result.sentence_info);
     case "vtt":
-      return toVtt(result.sentence_info);
     case "tsv":
-      return toTsv(result.sentence_info);
+      return renderSubtitles(result.sentence_info, format);
     case "tingwu":
       return toTingWu(result);
     case "verbose_json": {

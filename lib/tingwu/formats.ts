@@ -75,3 +75,20 @@ export function toTxt(sentences: readonly SentenceInfoItem[]): string {
     .map((s) => `${s.text.trim()}\n`)
     .join("");
 }
+
+/** The text formats every route and the CLI write from TingWu's sentences. */
+export type SubtitleFormat = "txt" | "srt" | "vtt" | "tsv";
+
+/** `sentences` as plain text, SRT, WebVTT or TSV: the one switch the CLI, `/asr` and job results share. */
+export function renderSubtitles(sentences: readonly SentenceInfoItem[], format: SubtitleFormat): string {
+  switch (format) {
+    case "srt":
+      return toSrt(sentences);
+    case "vtt":
+      return toVtt(sentences);
+    case "tsv":
+      return toTsv(sentences);
+    default:
+      return toTxt(sentences);
+  }
+}

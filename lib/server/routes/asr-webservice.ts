@@ -3,7 +3,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { languageName } from "../../options.js";
-import { toSrt, toTsv, toTxt, toVtt } from "../../tingwu/formats.js";
+import { renderSubtitles } from "../../tingwu/formats.js";
 import { HttpError } from "../errors.js";
 import { boolField, chineseScriptField, fileField, languageTextField, limitedTextField } from "../multipart.js";
 import { detailError } from "../schemas.js";
@@ -77,22 +77,10 @@ export const asrWebserviceRoutes: FastifyPluginAsyncZod<{ service: Transcription
           signal,
         );
         const sentences = result.sentence_info;
-        switch (query.output) {
-          case "srt":
-            text = toSrt(sentences);
-            break;
-          case "vtt":
-            text = toVtt(sentences);
-            break;
-          case "tsv":
-            text = toTsv(sentences);
-            break;
-          case "json":
-            text = JSON.stringify(toWhisperJson(result.whisper, { temperature: 0, words: query.word_timestamps }));
-            break;
-          default:
-            text = toTxt(sentences);
-        }
+        text =
+          query.output === "json"
+            ? JSON.stringify(toWhisperJson(result.whisper, { temperature: 0, words: query.word_timestamps }))
+            : renderSubtitles(sentences, query.output);
       } finally {
         ticket.release();
       }
