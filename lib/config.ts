@@ -1,11 +1,14 @@
 // Settings from the environment, validated once at start-up. Variable names and defaults follow
 // TingWu's `src/config.py` where TingWu has the variable, so the same .env / compose file works.
 import { z } from "zod";
-import { CHINESE_SCRIPTS } from "./chinese/script.js";
+import { CHINESE_SCRIPTS, SERVICE_CHINESE_DEFAULTS } from "./chinese/index.js";
 import type { ChineseScript } from "./chinese/script.js";
 import { WhisperError } from "./errors.js";
-import { DEFAULT_DOWNLOAD_ROOT, DEFAULT_MODEL_BASE_URL, parseModelSpec } from "./models/names.js";
-import { BOOLEAN_WORDS, defaultThreads, MAX_THREADS, normalizeLanguage, parseBooleanWord } from "./options.js";
+import { DEFAULT_DEVICE, DEVICES } from "./backends/types.js";
+import type { Device } from "./backends/types.js";
+import { DEFAULT_DOWNLOAD_ROOT, DEFAULT_MODEL, DEFAULT_MODEL_BASE_URL, parseModelSpec } from "./models/names.js";
+import { LANGUAGE_WHEN_OMITTED, normalizeLanguage } from "./languages.js";
+import { BOOLEAN_WORDS, defaultThreads, MAX_THREADS, parseBooleanWord } from "./options.js";
 import { parseVadModel, VAD_MODEL_NAMES } from "./vad/model.js";
 import { VAD_DEFAULTS } from "./vad/options.js";
 
@@ -13,8 +16,8 @@ import { VAD_DEFAULTS } from "./vad/options.js";
 export const ASR_BACKENDS = ["pytorch", "onnx", "sensevoice", "gguf", "qwen3", "vibevoice", "router", "whisper"] as const;
 export type AsrBackendType = (typeof ASR_BACKENDS)[number];
 
-export const DEVICES = ["cuda", "cpu", "auto"] as const;
-export type Device = (typeof DEVICES)[number];
+export { DEVICES } from "./backends/types.js";
+export type { Device } from "./backends/types.js";
 
 /** pino's levels. */
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -113,22 +116,31 @@ export interface Settings {
 /** `JOB_STORAGE`, parsed. */
 export type JobStorageSpec = { readonly kind: "dir"; readonly path: string } | { readonly kind: "s3"; readonly bucket: string; readonly prefix: string };
 
-/** One bad variable. */
+/** One bad variable or command-line option. */
 export interface SettingsIssue {
   /** The environment variable, e.g. `PORT`. */
   readonly variable: string;
+  /** The command-line option that gave the value instead of the variable, e.g. `--port`. */
+  readonly option?: string;
   /** What was wrong, e.g. `expected an integer between 0 and 65535 but received "http"`. */
   readonly message: string;
 }
 
-/** Thrown by {@link loadSettings}; the message has one line per bad variable. */
+/** Thrown by {@link loadSettings}; the message has one line per bad variable or option. */
 export class SettingsError extends WhisperError {
   readonly issues: readonly SettingsIssue[];
   constructor(issues: readonly SettingsIssue[]) {
-    const lines = issues.map((i) => `${i.variable}: ${i.message}`);
-    super(`Invalid settings in the environment:\n${lines.join("\n")}`, "ERR_SETTINGS");
+    const lines = issues.map((i) => `${i.option ?? i.variable}: ${i.message}`);
+    const where = issues.every((i) => i.option !== undefined) ? "on the command line" : issues.some((i) => i.option !== undefined) ? "" : "in the environment";
+    super(`Invalid settings${where ? ` ${where}` : ""}:\n${lines.join("\n")}`, "ERR_SETTINGS");
     this.issues = issues;
   }
+}
+
+/** A value given by a command-line option in place of a variable, e.g. `{ option: "--threads", value: "4" }`. */
+export interface SettingsOverride {
+  readonly option: string;
+  readonly value: string | undefined;
 }
 
 type Conversion<T> = { ok: true; value: T } | { ok: false; expected: string };
@@ -265,15 +277,14 @@ function jobStorage(text: string): Conversion<JobStorageSpec> {
 
 const envSchema = z.object({
   ASR_BACKEND: variable(oneOf(ASR_BACKENDS), (): AsrBackendType => "whisper"),
-  WHISPER_MODEL: variable(model, () => "large"),
-  // TingWu treats an empty WHISPER_LANGUAGE as "let whisper detect".
-  WHISPER_LANGUAGE: variable(language, () => "zh", () => "auto"),
+  WHISPER_MODEL: variable(model, () => DEFAULT_MODEL),
+  WHISPER_LANGUAGE: variable(language, () => LANGUAGE_WHEN_OMITTED.settings, () => LANGUAGE_WHEN_OMITTED.settingsEmpty),
   WHISPER_DOWNLOAD_ROOT: variable(anyText, () => DEFAULT_DOWNLOAD_ROOT),
   WHISPER_MODEL_URL: variable(httpUrl, () => DEFAULT_MODEL_BASE_URL),
   WHISPER_MODEL_SHA256: variable<string | undefined>(sha256, () => undefined),
   WHISPER_VAD: variable(flag, () => false),
   WHISPER_VAD_MODEL: variable(vadModel, () => VAD_DEFAULTS.model),
-  DEVICE: variable(oneOf(DEVICES), (): Device => "auto"),
+  DEVICE: variable(oneOf(DEVICES), (): Device => DEFAULT_DEVICE),
   WHISPER_THREADS: variable(integer(1, MAX_THREADS), defaultThreads),
   WHISPER_POOL_SIZE: variable(integer(1, 64), () => 1),
   WHISPER_QUEUE_SIZE: variable(integer(0, 100_000), () => 16),
@@ -305,26 +316,39 @@ const envSchema = z.object({
   WHISPER_LOAD_RETRY_S: variable(positiveNumber(86_400), () => 10),
   API_KEYS: variable<readonly string[]>(keyList, () => Object.freeze([])),
   CORS_ORIGINS: variable<"*" | readonly string[]>(origins, (): "*" => "*"),
-  WHISPER_ZH_SCRIPT: variable(oneOf(CHINESE_SCRIPTS), (): ChineseScript => "simplified"),
-  WHISPER_ZH_PUNCTUATION: variable(flag, () => true),
-  WHISPER_ZH_PROMPT: variable(flag, () => true),
+  WHISPER_ZH_SCRIPT: variable(oneOf(CHINESE_SCRIPTS), (): ChineseScript => SERVICE_CHINESE_DEFAULTS.chineseScript),
+  WHISPER_ZH_PUNCTUATION: variable(flag, () => SERVICE_CHINESE_DEFAULTS.chinesePunctuation),
+  WHISPER_ZH_PROMPT: variable(flag, () => SERVICE_CHINESE_DEFAULTS.chinesePrompt),
 });
 
+/** An environment variable {@link loadSettings} reads. */
+export type SettingsVariable = keyof typeof envSchema.shape;
+
 /** The environment variables {@link loadSettings} reads. */
-export const SETTINGS_VARIABLES = Object.keys(envSchema.shape) as readonly string[];
+export const SETTINGS_VARIABLES = Object.keys(envSchema.shape) as readonly SettingsVariable[];
 
 /**
  * Reads and validates the settings. Unknown variables are ignored (the environment is shared with
  * docker compose). Throws {@link SettingsError} listing every bad variable at once.
  * @param env Default `process.env`.
+ * @param overrides Values that win over variables (CLI flags), validated the same way but reported
+ *   under the option's name: `{ WHISPER_THREADS: { option: "--threads", value: "0" } }` fails with
+ *   `--threads: expected an integer between 1 and 512 but received "0"`. An undefined value is no override.
  */
-export function loadSettings(env: Record<string, string | undefined> = process.env): Settings {
+export function loadSettings(env: Record<string, string | undefined> = process.env, overrides: Partial<Record<SettingsVariable, SettingsOverride>> = {}): Settings {
   if (env === null || typeof env !== "object") {
     throw new TypeError(`Expected an object of environment variables for env but received ${env === null ? "null" : typeof env}`);
   }
   // Pick only our keys so the schema never walks (or reports on) the rest of the environment.
   const picked: Record<string, unknown> = {};
-  for (const key of SETTINGS_VARIABLES) picked[key] = env[key];
+  const options = new Map<string, string>();
+  for (const key of SETTINGS_VARIABLES) {
+    const override = overrides[key as SettingsVariable];
+    if (override?.value !== undefined) {
+      picked[key] = override.value;
+      options.set(key, override.option);
+    } else picked[key] = env[key];
+  }
   const parsed = envSchema.safeParse(picked);
   if (!parsed.success) {
     const seen = new Set<string>();
@@ -333,7 +357,8 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
       const name = String(issue.path[0] ?? "environment");
       if (seen.has(name)) continue;
       seen.add(name);
-      issues.push({ variable: name, message: issue.message });
+      const option = options.get(name);
+      issues.push({ variable: name, ...(option !== undefined ? { option } : {}), message: issue.message });
     }
     throw new SettingsError(issues);
   }

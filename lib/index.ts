@@ -16,12 +16,13 @@ export type { StreamFinal, StreamOptions, StreamPartial, StreamSentence, StreamS
 export { AbortError, DisposedError, ModelLoadError, NativeLoadError, TranscriptionError, WhisperError } from "./errors.js";
 export type { BinaryChoice } from "./native.js";
 export { LANGUAGES } from "./languages.js";
-export { languageName, normalizeLanguage } from "./options.js";
+export { AUTO_LANGUAGE, DEFAULT_LANGUAGE, LANGUAGE_WHEN_OMITTED, languageName, normalizeLanguage, requestLanguage } from "./languages.js";
+export type { Language } from "./languages.js";
 
 // TingWu backend layer
 export { loadSettings, SettingsError, ASR_BACKENDS, DEVICES, LOG_LEVELS, SETTINGS_VARIABLES } from "./config.js";
 export type { Settings, SettingsIssue, AsrBackendType, Device, LogLevel } from "./config.js";
-export { getBackend, registerBackend, registeredBackends, WhisperBackend, ModelManager } from "./backends/index.js";
+export { backendOptionsFromSettings, getBackend, registerBackend, registeredBackends, WhisperBackend, ModelManager } from "./backends/index.js";
 export type {
   ASRBackend,
   BackendFactory,
@@ -43,8 +44,10 @@ export { Resampler, resample } from "./audio/resample.js";
 export { decodeWithFfmpeg, ffmpegAvailable } from "./audio/ffmpeg.js";
 export { toSentenceInfo } from "./tingwu/sentence-info.js";
 export { buildHotwordPrompt, parseHotwordTerms, HOTWORD_PROMPT_PREFIX } from "./tingwu/hotwords.js";
-export { formatTimestamp, toSrt, toVtt, toTsv, toTxt } from "./tingwu/formats.js";
-export type { TimestampStyle } from "./tingwu/formats.js";
+export { formatTimestamp, toSrt, toVtt, toTsv, toTxt } from "./formats/subtitles.js";
+export { renderTranscript, transcribeOptionsFor, TRANSCRIPT_FORMATS } from "./formats/render.js";
+export type { RenderableTranscript, RenderOptions, TranscriptFormat } from "./formats/render.js";
+export type { TimestampStyle } from "./formats/subtitles.js";
 export { resolveModelFile, ModelNotFoundError, ModelDownloadError } from "./models/resolve.js";
 export type { ResolveModelOptions, DownloadProgress } from "./models/resolve.js";
 export { downloadFile } from "./models/download.js";

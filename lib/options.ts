@@ -4,7 +4,7 @@
 import os from "node:os";
 import { z } from "zod";
 import { CHINESE_SCRIPTS } from "./chinese/script.js";
-import { LANGUAGES } from "./languages.js";
+import { describe } from "./util/describe.js";
 
 /** Largest thread count accepted (ggml's own limit is 512). */
 export const MAX_THREADS = 512;
@@ -66,15 +66,6 @@ export const detectLanguageOptionsSchema = z.strictObject({
   signal: z.unknown().optional(),
 });
 
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "string") return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
-  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return String(value);
-  if (typeof value === "function") return "a function";
-  if (value instanceof Uint8Array || value instanceof Float32Array) return `a ${value.constructor.name}`;
-  return typeof value === "object" ? `an object (${(value as object).constructor?.name ?? "Object"})` : typeof value;
-}
 
 function expectation(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
@@ -122,31 +113,6 @@ export function parseOptions<S extends z.ZodObject>(schema: S, input: unknown, w
   }
   const range = rangeText(schema.shape[key] as z.ZodType | undefined) ?? expectation(issue);
   throw new RangeError(`Expected ${range} for ${prefix}${key} but received ${describe(value)}`);
-}
-
-const LANGUAGE_CODES = new Map<string, string>();
-for (const [code, name] of LANGUAGES) {
-  LANGUAGE_CODES.set(code, code);
-  LANGUAGE_CODES.set(name, code);
-}
-
-/** Normalises a language option to a whisper.cpp code, or "auto". Accepts codes and English names. */
-export function normalizeLanguage(language: string | undefined, option = "language"): string {
-  if (language === undefined) return "auto";
-  const key = language.trim().toLowerCase();
-  if (key === "" || key === "auto") return "auto";
-  const code = LANGUAGE_CODES.get(key);
-  if (code === undefined) {
-    throw new RangeError(
-      `Expected "auto" or a language whisper.cpp knows (a code such as en, zh, de, or an English name) for ${option} but received ${describe(language)}`,
-    );
-  }
-  return code;
-}
-
-/** English name of a whisper language code ("zh" -> "chinese"). */
-export function languageName(code: string): string | undefined {
-  return LANGUAGES.find(([c]) => c === code)?.[1];
 }
 
 export function checkSignal(signal: unknown, option = "signal"): AbortSignal | undefined {

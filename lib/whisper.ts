@@ -15,12 +15,12 @@ import {
   detectLanguageOptionsSchema,
   loadOptionsSchema,
   MIN_SAMPLES,
-  normalizeLanguage,
   parseOptions,
   SAMPLE_RATE,
   transcribeOptionsSchema,
 } from "./options.js";
 import { maxPromptTokens, PromptTokenizer } from "./prompt/tokenizer.js";
+import { normalizeLanguage } from "./languages.js";
 import { Semaphore } from "./util/semaphore.js";
 import { chunkAudio, planChunks } from "./vad/chunks.js";
 import type { Chunk } from "./vad/chunks.js";

@@ -6,6 +6,7 @@ import { AbortError } from "../errors.js";
 import { decodeWithFfmpeg } from "./ffmpeg.js";
 import { pcm16ToFloat32 } from "./pcm.js";
 import { AudioDecodeError, isWav, parseWav, Resampler, SAMPLE_RATE_RANGE } from "./wav.js";
+import { describe } from "../util/describe.js";
 
 /** Whisper's input rate. */
 export const WHISPER_SAMPLE_RATE = 16_000;
@@ -39,11 +40,6 @@ export interface DecodedAudio {
   source: "wav" | "ffmpeg" | "pcm";
 }
 
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
-  return typeof value === "object" ? `an object (${(value as object).constructor?.name ?? "Object"})` : typeof value;
-}
 
 function checkPcmLayout(sampleRate: unknown, channels: unknown): { sampleRate: number; channels: number } {
   const { min, max } = SAMPLE_RATE_RANGE;

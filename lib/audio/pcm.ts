@@ -1,15 +1,10 @@
 // 16-bit little-endian PCM <-> float samples. TingWu hands every backend s16le bytes and divides
 // by 32768 (numpy `frombuffer(int16) / 32768.0`); so do we, so both give bit-identical floats.
+import { describe } from "../util/describe.js";
 
 /** True on the little-endian hosts Node runs on almost everywhere (not s390x). */
 const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
-  if (value instanceof ArrayBuffer) return "an ArrayBuffer";
-  return typeof value === "object" ? `an object (${(value as object).constructor?.name ?? "Object"})` : typeof value;
-}
 
 /**
  * Converts PCM16LE bytes to float samples in [-1, 1) (each sample / 32768). Reads the input in

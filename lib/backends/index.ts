@@ -9,5 +9,6 @@ export type { BackendFactory } from "./registry.js";
 export { WhisperBackend } from "./whisper.js";
 export type { WhisperBackendOptions, WhisperBackendResult, WhisperCallOptions } from "./whisper.js";
 export { ModelManager } from "./model-manager.js";
+export { backendOptionsFromSettings } from "./settings.js";
 export type { ModelState } from "./model-manager.js";
 export type { ASRBackend, BackendInfo, BackendOptions, BackendResult, BackendStreamOptions, BackendTranscribeOptions, SentenceInfo } from "./types.js";

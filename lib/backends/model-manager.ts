@@ -2,6 +2,7 @@ import path from "node:path";
 import type { Settings } from "../config.js";
 import { publicModelName } from "../models/names.js";
 import { getBackend } from "./registry.js";
+import { backendOptionsFromSettings } from "./settings.js";
 import type { ASRBackend } from "./types.js";
 
 export type ModelState = "idle" | "loading" | "ready" | "failed";
@@ -102,22 +103,7 @@ export class ModelManager {
 
   /** The backend object (built on first use, not necessarily loaded). */
   get backendInstance(): ASRBackend {
-    this.#backend ??= getBackend(this.#settings.asrBackend, {
-      model: this.#settings.whisperModel,
-      language: this.#settings.whisperLanguage,
-      device: this.#settings.device,
-      threads: this.#settings.whisperThreads,
-      concurrency: this.#settings.whisperPoolSize,
-      gpuDevice: this.#settings.whisperGpuDevice,
-      downloadRoot: this.#settings.whisperDownloadRoot,
-      modelUrl: this.#settings.whisperModelUrl,
-      vad: this.#settings.whisperVad,
-      vadModel: this.#settings.whisperVadModel,
-      ...(this.#settings.whisperModelSha256 ? { sha256: this.#settings.whisperModelSha256 } : {}),
-      chineseScript: this.#settings.whisperZhScript,
-      chinesePunctuation: this.#settings.whisperZhPunctuation,
-      chinesePrompt: this.#settings.whisperZhPrompt,
-    });
+    this.#backend ??= getBackend(this.#settings.asrBackend, backendOptionsFromSettings(this.#settings));
     return this.#backend;
   }
 

@@ -1,5 +1,11 @@
 import type { StreamOptions, Streamer } from "../stream/streamer.js";
 
+/** Where a backend runs: `cuda` or `auto` use a GPU when there is one (else the CPU); `cpu` never does. */
+export const DEVICES = ["cuda", "cpu", "auto"] as const;
+export type Device = (typeof DEVICES)[number];
+/** The device when none is configured. */
+export const DEFAULT_DEVICE: Device = "auto";
+
 /** A TingWu sentence: trimmed text with integer millisecond bounds. */
 export interface SentenceInfo {
   text: string;
@@ -71,7 +77,7 @@ export interface BackendOptions {
   /** Language code, or "auto". */
   language?: string;
   /** "cuda", "cpu" or "auto". */
-  device?: "cuda" | "cpu" | "auto";
+  device?: Device;
   /** Compute threads per transcription. */
   threads?: number;
   [key: string]: unknown;

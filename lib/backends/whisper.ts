@@ -1,12 +1,13 @@
 // TingWu's `whisper` backend on top of the native core: PCM16LE bytes in,
 // `{ text, sentence_info }` out, hotwords as the decoder prompt.
 import { pcm16ToFloat32 } from "../audio/pcm.js";
-import { parseChineseScript } from "../chinese/index.js";
+import { parseChineseScript, SERVICE_CHINESE_DEFAULTS } from "../chinese/index.js";
 import type { ChineseScript } from "../chinese/index.js";
 import { loadNative } from "../native.js";
-import { publicModelName } from "../models/names.js";
 import { resolveModelFile } from "../models/resolve.js";
-import { normalizeLanguage } from "../options.js";
+import { DEFAULT_LANGUAGE, normalizeLanguage } from "../languages.js";
+import type { Language } from "../languages.js";
+import { DEFAULT_DOWNLOAD_ROOT, DEFAULT_MODEL, publicModelName } from "../models/names.js";
 import { buildHotwordPrompt } from "../tingwu/hotwords.js";
 import { toSentenceInfo } from "../tingwu/sentence-info.js";
 import { resolveVadModelFile } from "../vad/model.js";
@@ -15,7 +16,8 @@ import type { VadOptions } from "../vad/options.js";
 import { Whisper } from "../whisper.js";
 import type { Streamer } from "../stream/streamer.js";
 import type { TranscribeOptions, TranscribeResult } from "../whisper.js";
-import type { ASRBackend, BackendInfo, BackendOptions, BackendResult, BackendStreamOptions, BackendTranscribeOptions } from "./types.js";
+import { DEFAULT_DEVICE, DEVICES } from "./types.js";
+import type { ASRBackend, BackendInfo, BackendOptions, BackendResult, BackendStreamOptions, BackendTranscribeOptions, Device } from "./types.js";
 
 /** Options of the whisper backend (`getBackend("whisper", options)`). */
 export interface WhisperBackendOptions extends BackendOptions {
@@ -24,7 +26,7 @@ export interface WhisperBackendOptions extends BackendOptions {
   /** Default language: a code, an English name, or "auto". Default `"zh"` (TingWu's default). */
   language?: string;
   /** "cuda" or "auto" use a GPU when there is one (else CPU); "cpu" never does. Default `"auto"`. */
-  device?: "cuda" | "cpu" | "auto";
+  device?: Device;
   /** Compute threads per transcription. Default: the cores available. */
   threads?: number;
   /** Transcriptions that may run at once (one whisper_state each). Default `1`. */
@@ -64,15 +66,6 @@ export interface WhisperBackendResult extends BackendResult {
   whisper: TranscribeResult;
 }
 
-const DEFAULTS = {
-  model: "large",
-  language: "zh",
-  device: "auto",
-  downloadRoot: "./data/models/whisper",
-  chineseScript: "simplified",
-  chinesePunctuation: true,
-  chinesePrompt: true,
-} as const;
 
 export class WhisperBackend implements ASRBackend {
   readonly type = "whisper";
@@ -82,14 +75,14 @@ export class WhisperBackend implements ASRBackend {
   readonly supports_streaming = true;
 
   readonly #options: WhisperBackendOptions;
-  readonly #language: string;
+  readonly #language: Language;
   #loading: Promise<Whisper> | undefined;
   #model: Whisper | undefined;
 
   constructor(options: WhisperBackendOptions = {}) {
     // Fail here, with the loader's explanation, rather than hand out a backend that can't work.
     loadNative();
-    if (options.device !== undefined && !["cuda", "cpu", "auto"].includes(options.device)) {
+    if (options.device !== undefined && !DEVICES.includes(options.device)) {
       throw new RangeError(`Expected "cuda", "cpu" or "auto" for device but received ${JSON.stringify(options.device)}`);
     }
     if (options.model !== undefined && (typeof options.model !== "string" || options.model.trim() === "")) {
@@ -102,16 +95,16 @@ export class WhisperBackend implements ASRBackend {
       }
     }
     this.#options = { ...options };
-    this.#language = normalizeLanguage(options.language ?? DEFAULTS.language);
+    this.#language = normalizeLanguage(options.language ?? DEFAULT_LANGUAGE);
   }
 
   /** The configured model name or path. */
   get modelName(): string {
-    return this.#options.model ?? DEFAULTS.model;
+    return this.#options.model ?? DEFAULT_MODEL;
   }
 
   /** The default language ("auto" or a code). */
-  get language(): string {
+  get language(): Language {
     return this.#language;
   }
 
@@ -140,14 +133,14 @@ export class WhisperBackend implements ASRBackend {
   async #load(): Promise<Whisper> {
     const o = this.#options;
     const file = await resolveModelFile(this.modelName, {
-      downloadRoot: o.downloadRoot ?? DEFAULTS.downloadRoot,
+      downloadRoot: o.downloadRoot ?? DEFAULT_DOWNLOAD_ROOT,
       ...(o.modelUrl !== undefined ? { baseUrl: o.modelUrl } : {}),
       download: o.download ?? true,
       ...(o.sha256 ? { sha256: o.sha256 } : {}),
       ...(o.onDownloadProgress ? { onProgress: o.onDownloadProgress } : {}),
     });
     return Whisper.load(file, {
-      gpu: (o.device ?? DEFAULTS.device) !== "cpu",
+      gpu: (o.device ?? DEFAULT_DEVICE) !== "cpu",
       ...(o.flashAttention !== undefined ? { flashAttention: o.flashAttention } : {}),
       ...(o.threads !== undefined ? { threads: o.threads } : {}),
       ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
@@ -167,9 +160,9 @@ export class WhisperBackend implements ASRBackend {
     const o = this.#options;
     const vadOption = await this.#vad(vad);
     const result = await this.whisper.transcribe(samples, {
-      chineseScript: o.chineseScript ?? DEFAULTS.chineseScript,
-      chinesePunctuation: o.chinesePunctuation ?? DEFAULTS.chinesePunctuation,
-      chinesePrompt: o.chinesePrompt ?? DEFAULTS.chinesePrompt,
+      chineseScript: o.chineseScript ?? SERVICE_CHINESE_DEFAULTS.chineseScript,
+      chinesePunctuation: o.chinesePunctuation ?? SERVICE_CHINESE_DEFAULTS.chinesePunctuation,
+      chinesePrompt: o.chinesePrompt ?? SERVICE_CHINESE_DEFAULTS.chinesePrompt,
       ...rest,
       language: language === undefined ? this.#language : normalizeLanguage(language),
       ...(prompt ? { initialPrompt: prompt } : {}),
@@ -186,7 +179,7 @@ export class WhisperBackend implements ASRBackend {
     const given: VadOptions = chosen === true ? (typeof this.#options.vad === "object" ? this.#options.vad : {}) : chosen;
     const o = this.#options;
     const model = await resolveVadModelFile(given.model ?? o.vadModel ?? VAD_DEFAULTS.model, {
-      downloadRoot: o.downloadRoot ?? DEFAULTS.downloadRoot,
+      downloadRoot: o.downloadRoot ?? DEFAULT_DOWNLOAD_ROOT,
       download: o.download ?? true,
     });
     return { ...given, model };
@@ -198,7 +191,8 @@ export class WhisperBackend implements ASRBackend {
     const prompt = buildHotwordPrompt(hotwords);
     return this.whisper.stream({
       ...rest,
-      language: language === undefined ? this.#language : normalizeLanguage(language),
+      // Whisper#transcribe normalises a per-call language (a public entry); the default already is.
+      language: language ?? this.#language,
       ...(prompt ? { initialPrompt: prompt } : {}),
     });
   }
@@ -207,7 +201,7 @@ export class WhisperBackend implements ASRBackend {
     return {
       name: "WhisperBackend",
       type: this.type,
-      device: this.#model?.info.device ?? predictDevice(this.#options.device ?? DEFAULTS.device),
+      device: this.#model?.info.device ?? predictDevice(this.#options.device ?? DEFAULT_DEVICE),
       model: publicModelName(this.modelName),
       language: this.#language,
       supports_speaker: this.supports_speaker,
@@ -229,7 +223,7 @@ export class WhisperBackend implements ASRBackend {
 }
 
 /** The device whisper.cpp will pick, before the model is loaded (same rule as whisper.cpp's). */
-function predictDevice(device: "cuda" | "cpu" | "auto"): string {
+function predictDevice(device: Device): string {
   if (device === "cpu") return "cpu";
   const gpu = loadNative().binding.runtimeInfo().devices.find((d) => d.type === "gpu" || d.type === "igpu");
   return gpu ? gpu.backend.toLowerCase() : "cpu";

@@ -10,6 +10,17 @@ export { CHINESE_SCRIPTS, chineseConverter, parseChineseScript } from "./script.
 export type { ChineseScript } from "./script.js";
 export { fullWidthPunctuation, isCjk } from "./punctuation.js";
 
+/**
+ * The service's and the backend's Chinese output when nothing is configured (TingWu's readers:
+ * simplified script, full-width punctuation, a Simplified prompt). The library's own defaults
+ * (`Whisper#transcribe`) leave text as decoded.
+ */
+export const SERVICE_CHINESE_DEFAULTS = Object.freeze({
+  chineseScript: "simplified" as ChineseScript,
+  chinesePunctuation: true,
+  chinesePrompt: true,
+});
+
 /** What to do with Chinese output. */
 export interface ChineseOutput {
   script: ChineseScript;

@@ -3,7 +3,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { loadSettings } from "../config.js";
-import { modelFilePath, OFFICIAL_MODEL_SHA1, parseModelSpec } from "../models/names.js";
+import { MODEL_ALIASES, modelFilePath, OFFICIAL_MODEL_SHA1, OFFICIAL_MODEL_SIZE, parseModelSpec } from "../models/names.js";
 import { formatBytes, formatProgress } from "../models/progress.js";
 import { resolveModelFile } from "../models/resolve.js";
 import { ProgressLine, UsageError } from "./common.js";
@@ -12,7 +12,7 @@ export const MODELS_USAGE = `Usage: tingwu-whisper models list [--download-root 
        tingwu-whisper models download <name> [--download-root DIR] [--quiet]
        tingwu-whisper models convert <input> [--out FILE] (see models convert --help)
 
-list      the official model names and which are in the download root
+list      the official model names, their download sizes, and which are in the download root
 download  fetch ggml-<name>.bin into the download root (resumable, checksum verified)
 convert   a CTranslate2 (faster-whisper) or Hugging Face Whisper model to a ggml .bin
 
@@ -31,9 +31,7 @@ async function size(file: string): Promise<number | undefined> {
 export async function models(args: string[]): Promise<number> {
   const [action, ...rest] = args;
   const { values, positionals } = parseArgs({ args: rest, options: { "download-root": { type: "string" }, quiet: { type: "boolean", default: false } }, strict: true, allowPositionals: true });
-  const env = { ...process.env };
-  if (values["download-root"] !== undefined) env.WHISPER_DOWNLOAD_ROOT = values["download-root"];
-  const settings = loadSettings(env);
+  const settings = loadSettings(process.env, { WHISPER_DOWNLOAD_ROOT: { option: "--download-root", value: values["download-root"] } });
   const root = settings.whisperDownloadRoot;
 
   if (action === "list") {
@@ -53,7 +51,9 @@ export async function models(args: string[]): Promise<number> {
         file = path.resolve(root, `ggml-${name}.bin`);
       }
       const bytes = await size(file);
-      rows.push([name, bytes === undefined ? "-" : formatBytes(bytes), bytes === undefined ? "" : file]);
+      const listed = OFFICIAL_MODEL_SIZE[MODEL_ALIASES[name] ?? name];
+      if (bytes !== undefined) rows.push([name, formatBytes(bytes), file]);
+      else rows.push([name, listed === undefined ? "-" : `~${listed}`, "(not downloaded)"]);
     }
     const width = Math.max(...rows.map((r) => r[0]!.length), 4);
     process.stdout.write(`${"NAME".padEnd(width)}  ${"SIZE".padStart(9)}  FILE\n`);

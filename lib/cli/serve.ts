@@ -32,12 +32,12 @@ export async function serve(args: string[]): Promise<void> {
     strict: true,
     allowPositionals: false,
   });
-  const env = { ...process.env };
-  if (values.port !== undefined) env.PORT = values.port;
-  if (values.host !== undefined) env.HOST = values.host;
-  if (values.model !== undefined) env.WHISPER_MODEL = values.model;
-  if (values.language !== undefined) env.WHISPER_LANGUAGE = values.language;
-  const settings = loadSettings(env);
+  const settings = loadSettings(process.env, {
+    PORT: { option: "--port", value: values.port },
+    HOST: { option: "--host", value: values.host },
+    WHISPER_MODEL: { option: "--model", value: values.model },
+    WHISPER_LANGUAGE: { option: "--language", value: values.language },
+  });
   const inference = values["no-inference"] !== true;
   if (!inference && !settings.redisUrl) throw new UsageError("--no-inference needs REDIS_URL: the jobs of an API-only front run on `tingwu-whisper worker` processes");
   const jobWorker = values.worker === true;

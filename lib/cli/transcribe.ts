@@ -4,17 +4,16 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { decodeAudio } from "../audio/decode.js";
+import { backendOptionsFromSettings } from "../backends/settings.js";
 import { WhisperBackend } from "../backends/whisper.js";
-import type { WhisperBackendResult } from "../backends/whisper.js";
-import { parseChineseScript } from "../chinese/index.js";
-import type { ChineseScript } from "../chinese/index.js";
 import { loadSettings } from "../config.js";
+import { renderTranscript, transcribeOptionsFor } from "../formats/render.js";
+import type { TranscriptFormat } from "../formats/render.js";
+import { LANGUAGE_WHEN_OMITTED } from "../languages.js";
 import { formatProgress } from "../models/progress.js";
-import { toWhisperJson } from "../server/whisper-json.js";
-import { renderSubtitles } from "../tingwu/formats.js";
 import { percentBar, ProgressLine, UsageError } from "./common.js";
 
-export const FORMATS = ["txt", "srt", "vtt", "json", "tsv"] as const;
+export const FORMATS = ["txt", "srt", "vtt", "json", "tsv"] as const satisfies readonly TranscriptFormat[];
 type Format = (typeof FORMATS)[number];
 
 export const TRANSCRIBE_USAGE = `Usage: tingwu-whisper transcribe <file…> [options]
@@ -24,10 +23,13 @@ Options:
                         (default: WHISPER_MODEL, else large; names are downloaded on first use)
   --language CODE       language code or English name, or auto (default: WHISPER_LANGUAGE, else auto)
   --translate           translate to English
+  --prompt TEXT         text given to the decoder as previous context (names, spelling, style)
+  --hotwords TERM       a term to keep as written (repeatable; TingWu's hotword prompt)
+  --word-timestamps     per-word timings in the json format
   --format FORMAT       txt | srt | vtt | json | tsv (default txt)
   --output-dir DIR      write <name>.<format> for each file into DIR (needed for several files;
                         without it the transcript goes to stdout)
-  --threads N           compute threads (default: WHISPER_THREADS, else all cores)
+  --threads N           compute threads, 1 to 512 (default: WHISPER_THREADS, else all cores)
   --device DEVICE       auto | cuda | cpu (default: DEVICE, else auto)
   --chinese-script S    script of Chinese output: simplified | traditional | traditional-tw |
                         traditional-hk | as-is (default: WHISPER_ZH_SCRIPT, else simplified)
@@ -38,9 +40,20 @@ Options:
   --pool-size N         whisper states, i.e. VAD chunks decoded at once (default: WHISPER_POOL_SIZE, else 1)
   --quiet               no progress on stderr`;
 
-export function render(result: WhisperBackendResult, format: Format): string {
-  if (format === "json") return `${JSON.stringify(toWhisperJson(result.whisper, { temperature: 0, words: false }), null, 2)}\n`;
-  return renderSubtitles(result.sentence_info, format);
+/** Input files that can't be read, each with the reason; checked before the model loads. */
+async function unreadable(files: readonly string[]): Promise<string[]> {
+  const problems: string[] = [];
+  for (const file of files) {
+    try {
+      const stat = await fs.stat(file);
+      if (!stat.isFile()) problems.push(`${file}: not a file`);
+      else await fs.access(file, fs.constants.R_OK);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      problems.push(`${file}: ${code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : (error as Error).message}`);
+    }
+  }
+  return problems;
 }
 
 export async function transcribe(args: string[]): Promise<number> {
@@ -50,6 +63,9 @@ export async function transcribe(args: string[]): Promise<number> {
       model: { type: "string" },
       language: { type: "string" },
       translate: { type: "boolean", default: false },
+      prompt: { type: "string" },
+      hotwords: { type: "string", multiple: true },
+      "word-timestamps": { type: "boolean", default: false },
       format: { type: "string", default: "txt" },
       "output-dir": { type: "string" },
       threads: { type: "string" },
@@ -67,43 +83,35 @@ export async function transcribe(args: string[]): Promise<number> {
   const format = values.format as Format;
   if (!FORMATS.includes(format)) throw new UsageError(`Expected one of ${FORMATS.join(", ")} for --format but received ${JSON.stringify(values.format)}`);
   const outputDir = values["output-dir"];
-  let chineseScript: ChineseScript | undefined;
-  try {
-    if (values["chinese-script"] !== undefined) chineseScript = parseChineseScript(values["chinese-script"], "--chinese-script");
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
   if (files.length > 1 && outputDir === undefined) throw new UsageError("Several files need --output-dir (one transcript file each)");
 
-  const env = { ...process.env };
-  if (values.model !== undefined) env.WHISPER_MODEL = values.model;
-  if (values.threads !== undefined) env.WHISPER_THREADS = values.threads;
-  if (values.device !== undefined) env.DEVICE = values.device;
-  if (values["vad-model"] !== undefined) env.WHISPER_VAD_MODEL = values["vad-model"];
-  if (values["pool-size"] !== undefined) env.WHISPER_POOL_SIZE = values["pool-size"];
-  if (values.language !== undefined) env.WHISPER_LANGUAGE = values.language;
-  else if (env.WHISPER_LANGUAGE === undefined) env.WHISPER_LANGUAGE = "auto";
-  const settings = loadSettings(env);
+  // Flags win over the environment and are reported under their own names.
+  const settings = loadSettings(process.env, {
+    WHISPER_MODEL: { option: "--model", value: values.model },
+    WHISPER_THREADS: { option: "--threads", value: values.threads },
+    DEVICE: { option: "--device", value: values.device },
+    WHISPER_VAD_MODEL: { option: "--vad-model", value: values["vad-model"] },
+    WHISPER_POOL_SIZE: { option: "--pool-size", value: values["pool-size"] },
+    WHISPER_ZH_SCRIPT: { option: "--chinese-script", value: values["chinese-script"] },
+    WHISPER_LANGUAGE: { option: "--language", value: values.language ?? (process.env.WHISPER_LANGUAGE === undefined ? LANGUAGE_WHEN_OMITTED.cli : undefined) },
+  });
+
+  // Before anything is loaded or downloaded.
+  const problems = await unreadable(files);
+  if (problems.length > 0) {
+    process.stderr.write(`${problems.join("\n")}\n`);
+    return 1;
+  }
 
   const progress = new ProgressLine(process.stderr, !values.quiet);
   const backend = new WhisperBackend({
-    model: settings.whisperModel,
-    language: settings.whisperLanguage,
-    device: settings.device,
-    threads: settings.whisperThreads,
-    concurrency: settings.whisperPoolSize,
+    ...backendOptionsFromSettings(settings),
     vad: values.vad ?? settings.whisperVad,
-    vadModel: settings.whisperVadModel,
-    downloadRoot: settings.whisperDownloadRoot,
-    modelUrl: settings.whisperModelUrl,
-    ...(settings.whisperModelSha256 ? { sha256: settings.whisperModelSha256 } : {}),
-    chineseScript: chineseScript ?? settings.whisperZhScript,
-    chinesePunctuation: settings.whisperZhPunctuation,
-    chinesePrompt: settings.whisperZhPrompt,
     onDownloadProgress: (p) => progress.update(`downloading ${settings.whisperModel}  ${formatProgress(p)}`),
   });
   if (outputDir !== undefined) await fs.mkdir(outputDir, { recursive: true });
 
+  const words = values["word-timestamps"];
   let failures = 0;
   try {
     progress.update(`loading ${settings.whisperModel}…`, true);
@@ -117,18 +125,21 @@ export async function transcribe(args: string[]): Promise<number> {
         const started = performance.now();
         const result = await backend.transcribeSamples(audio.samples, {
           translate: values.translate,
-          ...(format === "json" ? { includeTokens: true } : {}),
+          ...(values.prompt !== undefined ? { initialPrompt: values.prompt } : {}),
+          ...(values.hotwords !== undefined ? { hotwords: values.hotwords } : {}),
+          ...transcribeOptionsFor(format, { words }),
           onProgress: (percent) => progress.update(`${name}: ${percentBar(percent)}`),
         });
         const seconds = (performance.now() - started) / 1000;
-        const text = render(result, format);
+        const text = renderTranscript(result, format, { words, indent: 2 }) + (format === "json" ? "\n" : "");
+        // The bar's line ends before the transcript starts (both may share one terminal).
+        progress.done(`${name}: ${percentBar(100)}  ${(audio.durationMs / 1000).toFixed(1)} s of audio in ${seconds.toFixed(1)} s (${result.language})`);
         if (outputDir === undefined) process.stdout.write(text);
         else {
           const target = path.join(outputDir, `${path.parse(file).name}.${format}`);
           await fs.writeFile(target, text);
-          progress.update(`${name}: written to ${target}`, true);
+          progress.done(`${name}: written to ${target}`);
         }
-        progress.done(`${name}: ${percentBar(100)}  ${(audio.durationMs / 1000).toFixed(1)} s of audio in ${seconds.toFixed(1)} s (${result.language})`);
       } catch (error) {
         failures++;
         progress.done("");

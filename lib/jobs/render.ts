@@ -1,8 +1,8 @@
 // A finished job's result in the format asked for, from the same renderers as the sync routes.
-import { languageName } from "../options.js";
+import { languageName } from "../languages.js";
 import { toTingWu } from "../server/routes/tingwu.js";
-import { toWhisperSegments, wordsOfSegment } from "../server/whisper-json.js";
-import { renderSubtitles } from "../tingwu/formats.js";
+import { toWhisperSegments, wordsOfSegment } from "../formats/whisper-json.js";
+import { renderSubtitles } from "../formats/subtitles.js";
 import type { JobResult, ResultFormat } from "./types.js";
 
 /** `json`, `verbose_json` and `tingwu` give objects; the others give text. */

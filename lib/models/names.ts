@@ -14,6 +14,9 @@ export const QUANTIZATIONS = ["q4_0", "q4_1", "q5_0", "q5_1", "q8_0"] as const;
 /** Names that stand for another model. TingWu's `large` has meant large-v3 since its whisper backend was added. */
 export const MODEL_ALIASES: Readonly<Record<string, string>> = { large: "large-v3" };
 
+/** The model when none is configured (WHISPER_MODEL, the backend's `model`): `large` = `large-v3`. */
+export const DEFAULT_MODEL = "large";
+
 // <size>[.en][-tdrz][-q<n>_<m>]; tinydiarize only exists for small.en, but mirrors may host more.
 const NAME_PATTERN = /^(tiny|base|small|medium|large-v1|large-v2|large-v3-turbo|large-v3|large)(\.en)?(-tdrz)?(?:-(q4_0|q4_1|q5_0|q5_1|q8_0))?$/;
 
@@ -105,3 +108,22 @@ export function publicModelName(model: string): string {
   const spec = parseModelSpec(model);
   return spec.kind === "path" ? spec.path.split(/[\\/]/).pop()! : model.trim();
 }
+/** Approximate download sizes of the official files, as whisper.cpp's models/README.md lists them (v1.9.1). */
+export const OFFICIAL_MODEL_SIZE: Readonly<Record<string, string>> = {
+  "tiny": "75 MiB",
+  "tiny.en": "75 MiB",
+  "base": "142 MiB",
+  "base.en": "142 MiB",
+  "small": "466 MiB",
+  "small.en": "466 MiB",
+  "small.en-tdrz": "465 MiB",
+  "medium": "1.5 GiB",
+  "medium.en": "1.5 GiB",
+  "large-v1": "2.9 GiB",
+  "large-v2": "2.9 GiB",
+  "large-v2-q5_0": "1.1 GiB",
+  "large-v3": "2.9 GiB",
+  "large-v3-q5_0": "1.1 GiB",
+  "large-v3-turbo": "1.5 GiB",
+  "large-v3-turbo-q5_0": "547 MiB",
+};

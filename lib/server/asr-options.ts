@@ -3,7 +3,8 @@
 // TingWu's pipeline stages this service doesn't have, and are accepted and ignored.
 import { z } from "zod";
 import { CHINESE_SCRIPTS } from "../chinese/index.js";
-import { MAX_DECODERS, normalizeLanguage } from "../options.js";
+import { normalizeLanguage } from "../languages.js";
+import { MAX_DECODERS } from "../options.js";
 import type { WhisperCallOptions } from "../backends/whisper.js";
 import { checkFieldLength } from "../limits.js";
 import { tooLongIssue } from "./multipart.js";

@@ -7,7 +7,8 @@ import { z } from "zod";
 import { CHINESE_SCRIPTS, parseChineseScript } from "../chinese/index.js";
 import { checkFieldLength, FIELD_LIMITS } from "../limits.js";
 import type { FieldTooLongError, LimitedField } from "../limits.js";
-import { BOOLEAN_WORDS, normalizeLanguage, parseBooleanWord } from "../options.js";
+import { normalizeLanguage } from "../languages.js";
+import { BOOLEAN_WORDS, parseBooleanWord } from "../options.js";
 
 /** A file part of a form, read into memory (bounded by WHISPER_MAX_UPLOAD_MB). */
 export interface UploadedFile {

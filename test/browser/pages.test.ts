@@ -8,7 +8,7 @@ import path from "node:path";
 import { chromium } from "playwright-core";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { toSrt } from "../../lib/tingwu/formats.js";
+import { toSrt } from "../../lib/formats/subtitles.js";
 import { SCRIPT_SENTENCES, SCRIPT_TEXT, startTestServer, wavFile } from "../server/helpers.js";
 import type { TestServer } from "../server/helpers.js";
 

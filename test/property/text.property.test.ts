@@ -1,7 +1,7 @@
 // Property-based tests of the text side: hotword prompt builder and time formatters.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { formatTimestamp, toSrt, toTsv, toVtt } from "../../lib/tingwu/formats.js";
+import { formatTimestamp, toSrt, toTsv, toVtt } from "../../lib/formats/subtitles.js";
 import { buildHotwordPrompt, HOTWORD_PROMPT_PREFIX, parseHotwordTerms } from "../../lib/tingwu/hotwords.js";
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);

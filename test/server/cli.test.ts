@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { scriptedModelPath } from "../fixtures/models.js";
+import { SCRIPT, scriptedModelPath } from "../fixtures/models.js";
 import { wavFile } from "./helpers.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -43,9 +43,10 @@ describe("tingwu-whisper transcribe", () => {
 
   it("writes one file per input into --output-dir and fails (exit 1) only for the bad ones", async () => {
     const out = path.join(dir, "out");
-    const { code, stderr } = await cli(["transcribe", path.join(dir, "speech.wav"), path.join(dir, "missing.wav"), path.join(dir, "other.wav"), "--model", model, "--format", "tsv", "--output-dir", out]);
+    await fs.writeFile(path.join(dir, "noise.wav"), Buffer.from("RIFF but not really a wave file"));
+    const { code, stderr } = await cli(["transcribe", path.join(dir, "speech.wav"), path.join(dir, "noise.wav"), path.join(dir, "other.wav"), "--model", model, "--format", "tsv", "--output-dir", out]);
     expect(code).toBe(1);
-    expect(stderr).toMatch(/missing\.wav: failed: ENOENT/);
+    expect(stderr).toMatch(/noise\.wav: failed: /);
     const tsv = "start\tend\ttext\n400\t1800\tHello world, this is TingWu.\n2000\t3600\t你好，世界。\n";
     expect(await fs.readFile(path.join(out, "speech.tsv"), "utf8")).toBe(tsv);
     expect(await fs.readFile(path.join(out, "other.tsv"), "utf8")).toBe(tsv);
@@ -66,10 +67,55 @@ describe("tingwu-whisper transcribe", () => {
     expect(stderr).toMatch(message);
   });
 
-  it("a bad setting exits 2 naming the variable", async () => {
-    const { code, stderr } = await cli(["transcribe", path.join(dir, "speech.wav"), "--threads", "0"]);
-    expect(code).toBe(2);
-    expect(stderr).toContain('WHISPER_THREADS: expected an integer between 1 and 512 but received "0"');
+  it("a bad flag exits 2 naming the flag; a bad variable names the variable", async () => {
+    const flag = await cli(["transcribe", path.join(dir, "speech.wav"), "--threads", "0"]);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain('Invalid settings on the command line:\n--threads: expected an integer between 1 and 512 but received "0"');
+    expect(flag.stderr).not.toContain("WHISPER_THREADS");
+    const variable = await cli(["transcribe", path.join(dir, "speech.wav")], { WHISPER_THREADS: "0" });
+    expect(variable.code).toBe(2);
+    expect(variable.stderr).toContain('Invalid settings in the environment:\nWHISPER_THREADS: expected an integer between 1 and 512 but received "0"');
+    // A flag wins over the variable, so a good flag hides a bad variable's value.
+    const both = await cli(["transcribe", path.join(dir, "speech.wav"), "--model", model, "--threads", "1", "--quiet"], { WHISPER_THREADS: "0" });
+    expect(both.code).toBe(0);
+    const serve = await cli(["serve", "--port", "http"]);
+    expect(serve.code).toBe(2);
+    expect(serve.stderr).toContain('--port: expected an integer between 0 and 65535 but received "http"');
+  });
+
+  it("checks that every input exists before it loads or downloads a model", async () => {
+    const root = path.join(dir, "empty-root");
+    const { code, stdout, stderr } = await cli(["transcribe", path.join(dir, "speech.wav"), path.join(dir, "missing.wav"), path.join(dir), "--model", "tiny", "--output-dir", path.join(dir, "never")], {
+      WHISPER_DOWNLOAD_ROOT: root,
+      WHISPER_MODEL_URL: "http://127.0.0.1:9",
+    });
+    expect(code).toBe(1);
+    expect(stdout).toBe("");
+    expect(stderr).toBe(`${path.join(dir, "missing.wav")}: no such file\n${dir}: not a file\n`);
+    await expect(fs.stat(root)).rejects.toThrow(/ENOENT/);
+    await expect(fs.stat(path.join(dir, "never"))).rejects.toThrow(/ENOENT/);
+  });
+
+  it("--word-timestamps adds words to json; --prompt and --hotwords are taken", async () => {
+    const { code, stdout } = await cli(["transcribe", path.join(dir, "speech.wav"), "--model", model, "--format", "json", "--word-timestamps", "--prompt", "A talk.", "--hotwords", "TingWu", "--hotwords", "SenseVoice", "--quiet"]);
+    expect(code).toBe(0);
+    const json = JSON.parse(stdout) as { text: string; segments: { text: string; words: { word: string; start: number; end: number }[] }[] };
+    expect(json.text).toBe(SCRIPT.text);
+    for (const segment of json.segments) {
+      expect(segment.words.map((w) => w.word).join("")).toBe(segment.text);
+      for (const w of segment.words) expect(w.end).toBeGreaterThanOrEqual(w.start);
+    }
+    const plain = await cli(["transcribe", path.join(dir, "speech.wav"), "--model", model, "--format", "json", "--quiet"]);
+    expect((JSON.parse(plain.stdout) as { segments: object[] }).segments[0]).not.toHaveProperty("words");
+  });
+
+  // Both streams on one terminal (a pty from script(1)): the bar's line ends before the transcript.
+  it.runIf(process.platform === "linux")("the transcript starts on its own line after the progress bar", async () => {
+    const command = [process.execPath, "--import", "tsx", "lib/cli.ts", "transcribe", path.join(dir, "speech.wav"), "--model", model].map((a) => `'${a}'`).join(" ");
+    const { stdout } = await new Promise<{ stdout: string }>((resolve) => {
+      execFile("script", ["-qec", command, "/dev/null"], { cwd: ROOT, env: { ...process.env, WHISPER_THREADS: "2", COLUMNS: "200" } }, (_error, out) => resolve({ stdout: out }));
+    });
+    expect(stdout).toMatch(/100%[^\n]*\(zh\)\x1b\[K\r?\nHello world, this is TingWu\.\r?\n你好，世界。\r?\n/);
   });
 });
 
@@ -103,7 +149,8 @@ describe("tingwu-whisper models", () => {
     const lines = list.stdout.split("\n");
     expect(lines[0]).toMatch(/^NAME\s+SIZE\s+FILE$/);
     expect(lines.find((l) => l.startsWith("base "))).toMatch(new RegExp(`^base\\s+293 KiB  ${path.join(root, "ggml-base.bin").replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}$`));
-    expect(lines.find((l) => l.startsWith("tiny "))).toMatch(/^tiny\s+-$/);
+    expect(lines.find((l) => l.startsWith("tiny "))).toMatch(/^tiny\s+~75 MiB  \(not downloaded\)$/);
+    expect(lines.find((l) => l.startsWith("large "))).toMatch(/^large\s+~2\.9 GiB  \(not downloaded\)$/);
   });
 
   it("download of a name the server doesn't have fails with exit 1 and says why", async () => {

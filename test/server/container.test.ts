@@ -50,7 +50,7 @@ describe("docker-compose.models.yml", () => {
       expect(text, `${name} from .env reaches the compose file`).toMatch(new RegExp(`\\$\\{${name}(:?-|\\})`));
     }
     // A setting the service reads reaches the container under its own name.
-    for (const name of documented.filter((n) => SETTINGS_VARIABLES.includes(n) || ["TINGWU_CPU_FP16", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"].includes(n))) {
+    for (const name of documented.filter((n) => (SETTINGS_VARIABLES as readonly string[]).includes(n) || ["TINGWU_CPU_FP16", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"].includes(n))) {
       expect(environment, `${name} is in the container's environment`).toHaveProperty(name);
       if (name !== "ASR_BACKEND") expect(environment[name]).toMatch(new RegExp(`^\\$\\{${name}`));
     }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VERSION } from "../../lib/version.js";
 import { wantsHtml } from "../../lib/server/routes/tingwu/system.js";
 import { MUTABLE_CONFIG_KEYS } from "../../lib/server/runtime-config.js";
-import { toSrt, toTxt, toVtt } from "../../lib/tingwu/formats.js";
+import { toSrt, toTxt, toVtt } from "../../lib/formats/subtitles.js";
 import { HOTWORD_PROMPT_PREFIX, buildHotwordPrompt } from "../../lib/tingwu/hotwords.js";
 import { HotwordStore } from "../../lib/tingwu/hotword-store.js";
 import { form, postForm, SCRIPT_SENTENCES, SCRIPT_TEXT, startTestServer, wavFile } from "./helpers.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { formatBytes, formatDuration, formatProgress } from "../../lib/models/progress.js";
-import { formatTimestamp, toSrt, toTsv, toTxt, toVtt } from "../../lib/tingwu/formats.js";
+import { formatTimestamp, toSrt, toTsv, toTxt, toVtt } from "../../lib/formats/subtitles.js";
 
 const sentences = [
   { text: "你好，世界。", start: 0, end: 1500 },

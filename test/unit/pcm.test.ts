@@ -42,7 +42,7 @@ describe("pcm16ToFloat32", () => {
     expect(() => pcm16ToFloat32(Buffer.alloc(0))).toThrow(RangeError);
     expect(() => pcm16ToFloat32(Buffer.alloc(0))).toThrow(/0 bytes/);
     expect(() => pcm16ToFloat32(new Int16Array(4) as never)).toThrow(TypeError);
-    expect(() => pcm16ToFloat32("abcd" as never)).toThrow(/received string/);
+    expect(() => pcm16ToFloat32("abcd" as never)).toThrow(/received "abcd"/);
     expect(() => pcm16ToFloat32(null as never)).toThrow(TypeError);
   });
 });

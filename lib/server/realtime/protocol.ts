@@ -1,6 +1,6 @@
 // TingWu's /ws/realtime protocol (src/api/routes/websocket.py), field by field, plus additions that
 // TingWu clients ignore: `stable`/`unstable` on partials, `sentence_info` and `language` on finals.
-import { normalizeLanguage } from "../../options.js";
+import { normalizeLanguage } from "../../languages.js";
 
 export type RealtimeMode = "2pass" | "online" | "offline";
 export const REALTIME_MODES: readonly RealtimeMode[] = ["2pass", "online", "offline"];

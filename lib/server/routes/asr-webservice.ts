@@ -2,14 +2,13 @@
 // options in the query string, the upload in `audio_file`, text/plain attachments back.
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { languageName } from "../../options.js";
-import { renderSubtitles } from "../../tingwu/formats.js";
+import { languageName, requestLanguage } from "../../languages.js";
+import { renderTranscript, transcribeOptionsFor } from "../../formats/render.js";
 import { HttpError } from "../errors.js";
 import { boolField, chineseScriptField, fileField, languageTextField, limitedTextField } from "../multipart.js";
 import { detailError } from "../schemas.js";
 import { clientSignal } from "../service.js";
 import type { TranscriptionService } from "../service.js";
-import { toWhisperJson } from "../whisper-json.js";
 
 export const ASR_OUTPUTS = ["txt", "vtt", "srt", "tsv", "json"] as const;
 
@@ -66,21 +65,16 @@ export const asrWebserviceRoutes: FastifyPluginAsyncZod<{ service: Transcription
           ticket,
           audio,
           {
-            language: query.language ?? "auto",
+            language: requestLanguage(query.language),
             translate: query.task === "translate",
             ...(query.initial_prompt ? { initialPrompt: query.initial_prompt } : {}),
             ...(query.chinese_script ? { chineseScript: query.chinese_script } : {}),
             ...(query.vad_filter !== undefined ? { vad: query.vad_filter } : {}),
-            ...(query.output === "json" ? { includeTokens: true } : {}),
-            ...(query.output === "json" && query.word_timestamps ? { tokenTimestamps: true } : {}),
+            ...transcribeOptionsFor(query.output, { words: query.word_timestamps }),
           },
           signal,
         );
-        const sentences = result.sentence_info;
-        text =
-          query.output === "json"
-            ? JSON.stringify(toWhisperJson(result.whisper, { temperature: 0, words: query.word_timestamps }))
-            : renderSubtitles(sentences, query.output);
+        text = renderTranscript(result, query.output, { words: query.word_timestamps });
       } finally {
         ticket.release();
       }

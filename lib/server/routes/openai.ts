@@ -8,15 +8,15 @@ import { z } from "zod";
 import type { DecodedAudio } from "../../audio/decode.js";
 import type { WhisperBackendResult, WhisperCallOptions } from "../../backends/whisper.js";
 import { publicModelName } from "../../models/names.js";
-import { languageName } from "../../options.js";
-import { toSrt, toVtt } from "../../tingwu/formats.js";
+import { languageName, LANGUAGE_WHEN_OMITTED, requestLanguage } from "../../languages.js";
+import { renderTranscript } from "../../formats/render.js";
 import { errorBody, HttpError, toHttpError } from "../errors.js";
 import { boolField, chineseScriptField, fileField, languageTextField, limitedTextField, numberField, textField } from "../multipart.js";
 import type { Ticket } from "../queue.js";
 import { openaiError } from "../schemas.js";
 import { clientSignal } from "../service.js";
 import type { TranscriptionService } from "../service.js";
-import { toWhisperSegments, wordsOfSegment } from "../whisper-json.js";
+import { toWhisperSegments, wordsOfSegment } from "../../formats/whisper-json.js";
 
 export const RESPONSE_FORMATS = ["json", "text", "srt", "verbose_json", "vtt"] as const;
 type ResponseFormat = (typeof RESPONSE_FORMATS)[number];
@@ -90,11 +90,10 @@ function render(job: Job, result: WhisperBackendResult, audio: DecodedAudio): { 
   const usage = { type: "duration" as const, seconds: Math.ceil(audio.durationMs / 1000) };
   switch (job.format) {
     case "text":
-      return { type: "text/plain; charset=utf-8", body: `${result.text}\n` };
     case "srt":
-      return { type: "text/plain; charset=utf-8", body: toSrt(result.sentence_info) };
+      return { type: "text/plain; charset=utf-8", body: renderTranscript(result, job.format) };
     case "vtt":
-      return { type: "text/vtt; charset=utf-8", body: toVtt(result.sentence_info) };
+      return { type: "text/vtt; charset=utf-8", body: renderTranscript(result, job.format) };
     case "verbose_json": {
       const w = result.whisper;
       return {
@@ -217,7 +216,7 @@ export const openaiRoutes: FastifyPluginAsyncZod<{ service: TranscriptionService
         stream: b.stream,
         temperature,
         options: {
-          language: b.language ?? "auto",
+          language: requestLanguage(b.language),
           temperature,
           ...(b.prompt ? { initialPrompt: b.prompt } : {}),
           ...(b.chinese_script ? { chineseScript: b.chinese_script } : {}),
@@ -263,7 +262,7 @@ export const openaiRoutes: FastifyPluginAsyncZod<{ service: TranscriptionService
         stream: false,
         temperature,
         options: {
-          language: "auto",
+          language: LANGUAGE_WHEN_OMITTED.request,
           translate: true,
           temperature,
           ...(b.prompt ? { initialPrompt: b.prompt } : {}),

@@ -4,7 +4,8 @@ import { PassThrough } from "node:stream";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { WhisperBackendResult, WhisperCallOptions } from "../../backends/whisper.js";
-import { formatTimestamp, toSrt, toTxt, toVtt } from "../../tingwu/formats.js";
+import { renderTranscript } from "../../formats/render.js";
+import { formatTimestamp } from "../../formats/subtitles.js";
 import { asrOptionsField } from "../asr-options.js";
 import type { HotwordStore } from "../../tingwu/hotword-store.js";
 import { toHttpError } from "../errors.js";
@@ -291,7 +292,7 @@ export const tingwuRoutes: FastifyPluginAsyncZod<TingwuRoutesOptions> = async (a
           .transcribe(ticket, audio, options, signal)
           .then(
             (result) => {
-              const files = { srt: toSrt(result.sentence_info), vtt: toVtt(result.sentence_info), txt: toTxt(result.sentence_info) };
+              const files = { srt: renderTranscript(result, "srt"), vtt: renderTranscript(result, "vtt"), txt: renderTranscript(result, "txt") };
               stream.write(sse("files", files));
               stream.end(sse("result", toTingWu(result)));
             },

@@ -1,7 +1,7 @@
 // Subtitle and text renderings of sentences (integer ms), for the HTTP dialects and the CLI.
 // Cue text follows openai-whisper's writers: "-->" can't appear inside an SRT/VTT cue, and a
 // tab can't appear inside a TSV field.
-import type { SentenceInfoItem } from "./sentence-info.js";
+import type { SentenceInfoItem } from "../tingwu/sentence-info.js";
 
 /** `srt`: `HH:MM:SS,mmm`; `vtt` and `hms`: `HH:MM:SS.mmm`. Hours grow past two digits when needed. */
 export type TimestampStyle = "srt" | "vtt" | "hms";
