@@ -4,6 +4,7 @@ import { z } from "zod";
 import { CHINESE_SCRIPTS, SERVICE_CHINESE_DEFAULTS } from "./chinese/index.js";
 import type { ChineseScript } from "./chinese/script.js";
 import { WhisperError } from "./errors.js";
+import { BUILT_IN_BACKENDS } from "./backends/registry.js";
 import { DEFAULT_DEVICE, DEVICES } from "./backends/types.js";
 import type { Device } from "./backends/types.js";
 import { DEFAULT_DOWNLOAD_ROOT, DEFAULT_MODEL, DEFAULT_MODEL_BASE_URL, parseModelSpec } from "./models/names.js";
@@ -12,9 +13,11 @@ import { BOOLEAN_WORDS, defaultThreads, MAX_THREADS, parseBooleanWord } from "./
 import { parseVadModel, VAD_MODEL_NAMES } from "./vad/model.js";
 import { VAD_DEFAULTS } from "./vad/options.js";
 
-/** Every backend TingWu knows. Only the ones registered with `registerBackend` can be built here. */
-export const ASR_BACKENDS = ["pytorch", "onnx", "sensevoice", "gguf", "qwen3", "vibevoice", "router", "whisper"] as const;
+/** The backends ASR_BACKEND may name: the ones this package provides. */
+export const ASR_BACKENDS = BUILT_IN_BACKENDS;
 export type AsrBackendType = (typeof ASR_BACKENDS)[number];
+/** TingWu's other backends: named in its shared .env, but served by other containers, not here. */
+const OTHER_TINGWU_BACKENDS = ["pytorch", "onnx", "sensevoice", "gguf", "qwen3", "vibevoice", "router"] as const;
 
 export { DEVICES } from "./backends/types.js";
 export type { Device } from "./backends/types.js";
@@ -25,7 +28,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Validated, frozen settings. Each field names its variable and default. */
 export interface Settings {
-  /** `ASR_BACKEND`: which backend serves requests. Default `"whisper"` (TingWu's own default is `pytorch`; this service only has whisper). */
+  /** `ASR_BACKEND`: which backend serves requests; only `"whisper"` exists here. Default `"whisper"` (TingWu's own default is `pytorch`, served by another container). */
   readonly asrBackend: AsrBackendType;
   /** `WHISPER_MODEL`: a model name (`large` = `large-v3`, `base-q5_1`, ...) or a path to a `.bin` file. Default `"large"`. */
   readonly whisperModel: string;
@@ -175,6 +178,12 @@ function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
   };
 }
 
+function asrBackend(text: string): Conversion<AsrBackendType> {
+  const result = oneOf(ASR_BACKENDS)(text);
+  if (result.ok || !(OTHER_TINGWU_BACKENDS as readonly string[]).includes(text.toLowerCase())) return result;
+  return fail(`${ASR_BACKENDS.join(" or ")} (${JSON.stringify(text.toLowerCase())} is one of TingWu's other backends, which this service does not provide)`);
+}
+
 function integer(min: number, max: number) {
   return (text: string): Conversion<number> => {
     const value = /^\+?\d+$/.test(text) ? Number(text) : Number.NaN;
@@ -276,7 +285,7 @@ function jobStorage(text: string): Conversion<JobStorageSpec> {
 }
 
 const envSchema = z.object({
-  ASR_BACKEND: variable(oneOf(ASR_BACKENDS), (): AsrBackendType => "whisper"),
+  ASR_BACKEND: variable(asrBackend, (): AsrBackendType => "whisper"),
   WHISPER_MODEL: variable(model, () => DEFAULT_MODEL),
   WHISPER_LANGUAGE: variable(language, () => LANGUAGE_WHEN_OMITTED.settings, () => LANGUAGE_WHEN_OMITTED.settingsEmpty),
   WHISPER_DOWNLOAD_ROOT: variable(anyText, () => DEFAULT_DOWNLOAD_ROOT),

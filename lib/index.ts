@@ -22,7 +22,7 @@ export type { Language } from "./languages.js";
 // TingWu backend layer
 export { loadSettings, SettingsError, ASR_BACKENDS, DEVICES, LOG_LEVELS, SETTINGS_VARIABLES } from "./config.js";
 export type { Settings, SettingsIssue, AsrBackendType, Device, LogLevel } from "./config.js";
-export { backendOptionsFromSettings, getBackend, registerBackend, registeredBackends, WhisperBackend, ModelManager } from "./backends/index.js";
+export { backendOptionsFromSettings, BUILT_IN_BACKENDS, getBackend, registerBackend, registeredBackends, WhisperBackend, ModelManager } from "./backends/index.js";
 export type {
   ASRBackend,
   BackendFactory,
@@ -30,7 +30,9 @@ export type {
   BackendOptions,
   BackendResult,
   BackendTranscribeOptions,
+  DetailedBackendResult,
   ModelState,
+  SamplesTranscribeOptions,
   SentenceInfo,
   WhisperBackendOptions,
   WhisperBackendResult,

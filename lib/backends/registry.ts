@@ -1,8 +1,15 @@
+// Backend types -> factories. The package's own backends are listed here (not registered by an
+// import's side effect); registerBackend adds or replaces one at run time.
 import type { ASRBackend, BackendOptions } from "./types.js";
+import { WhisperBackend } from "./whisper.js";
+import type { WhisperBackendOptions } from "./whisper.js";
 
 export type BackendFactory = (options: BackendOptions) => ASRBackend;
 
-const factories = new Map<string, BackendFactory>();
+/** The backends this package provides (ASR_BACKEND accepts these). */
+export const BUILT_IN_BACKENDS = ["whisper"] as const;
+
+const factories = new Map<string, BackendFactory>([["whisper", (options) => new WhisperBackend(options as WhisperBackendOptions)]]);
 
 /** Registers (or replaces) the factory for a backend type. */
 export function registerBackend(type: string, factory: BackendFactory): void {

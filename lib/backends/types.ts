@@ -1,4 +1,5 @@
 import type { StreamOptions, Streamer } from "../stream/streamer.js";
+import type { LanguageDetection, TranscribeOptions, TranscribeResult } from "../whisper.js";
 
 /** Where a backend runs: `cuda` or `auto` use a GPU when there is one (else the CPU); `cpu` never does. */
 export const DEVICES = ["cuda", "cpu", "auto"] as const;
@@ -53,7 +54,17 @@ export interface BackendInfo {
   [key: string]: unknown;
 }
 
-/** TingWu's backend interface. */
+/** Options of {@link ASRBackend.transcribeSamples}: TingWu's, plus whisper's decoding options. */
+export type SamplesTranscribeOptions = BackendTranscribeOptions & Omit<TranscribeOptions, "language" | "signal">;
+
+/** A transcription with its full detail (segments, tokens, timings) for the HTTP formats. */
+export interface DetailedBackendResult extends BackendResult {
+  language: string;
+  /** whisper's own result: segments with tokens and probabilities, timings. */
+  whisper: TranscribeResult;
+}
+
+/** TingWu's backend interface, and what the HTTP service needs of a backend. */
 export interface ASRBackend {
   readonly type: string;
   readonly supports_speaker: boolean;
@@ -63,11 +74,23 @@ export interface ASRBackend {
   load(): Promise<void>;
   /** 16 kHz mono PCM16LE bytes in, transcript out. Loads the model first if needed. */
   transcribe(pcm: Buffer | Uint8Array, options?: BackendTranscribeOptions): Promise<BackendResult>;
+  /** 16 kHz mono float samples (decoded files) in, the detailed result out. Loads the model first if needed. */
+  transcribeSamples(samples: Float32Array, options?: SamplesTranscribeOptions): Promise<DetailedBackendResult>;
+  /** The spoken language of the first 30 s of 16 kHz mono samples. */
+  detectLanguage(samples: Float32Array, options?: { signal?: AbortSignal }): Promise<LanguageDetection>;
   getInfo(): BackendInfo;
   /** A real-time stream (backends with `supports_streaming`). */
   stream?(options?: BackendStreamOptions): Streamer;
   /** Frees the model (idempotent). */
   unload(): Promise<void>;
+}
+
+/** A backend that streams (`supports_streaming`): what `/ws/realtime` needs. */
+export type StreamingBackend = ASRBackend & { stream(options?: BackendStreamOptions): Streamer };
+
+/** True when `backend` can serve a real-time stream. */
+export function canStream(backend: ASRBackend): backend is StreamingBackend {
+  return backend.supports_streaming && typeof backend.stream === "function";
 }
 
 /** Options common to backend factories (`getBackend(type, options)`). */

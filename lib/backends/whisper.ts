@@ -15,9 +15,9 @@ import { resolveVad, VAD_DEFAULTS } from "../vad/options.js";
 import type { VadOptions } from "../vad/options.js";
 import { Whisper } from "../whisper.js";
 import type { Streamer } from "../stream/streamer.js";
-import type { TranscribeOptions, TranscribeResult } from "../whisper.js";
+import type { LanguageDetection, TranscribeOptions, TranscribeResult } from "../whisper.js";
 import { DEFAULT_DEVICE, DEVICES } from "./types.js";
-import type { ASRBackend, BackendInfo, BackendOptions, BackendResult, BackendStreamOptions, BackendTranscribeOptions, Device } from "./types.js";
+import type { ASRBackend, BackendInfo, BackendOptions, BackendStreamOptions, BackendTranscribeOptions, DetailedBackendResult, Device, SamplesTranscribeOptions } from "./types.js";
 
 /** Options of the whisper backend (`getBackend("whisper", options)`). */
 export interface WhisperBackendOptions extends BackendOptions {
@@ -58,13 +58,10 @@ export interface WhisperBackendOptions extends BackendOptions {
 }
 
 /** Whisper-only options a caller (e.g. the HTTP layer) may add to a backend transcription. */
-export type WhisperCallOptions = BackendTranscribeOptions & Omit<TranscribeOptions, "language" | "signal">;
+export type WhisperCallOptions = SamplesTranscribeOptions;
 
 /** Backend result plus the raw whisper result for richer output formats. */
-export interface WhisperBackendResult extends BackendResult {
-  language: string;
-  whisper: TranscribeResult;
-}
+export type WhisperBackendResult = DetailedBackendResult;
 
 
 export class WhisperBackend implements ASRBackend {
@@ -195,6 +192,11 @@ export class WhisperBackend implements ASRBackend {
       language: language ?? this.#language,
       ...(prompt ? { initialPrompt: prompt } : {}),
     });
+  }
+
+  async detectLanguage(samples: Float32Array, options: { signal?: AbortSignal } = {}): Promise<LanguageDetection> {
+    await this.load();
+    return this.whisper.detectLanguage(samples, options);
   }
 
   getInfo(): BackendInfo {

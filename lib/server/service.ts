@@ -4,8 +4,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { decodeAudio } from "../audio/decode.js";
 import type { DecodedAudio } from "../audio/decode.js";
-import { WhisperBackend } from "../backends/whisper.js";
-import type { WhisperBackendResult, WhisperCallOptions } from "../backends/whisper.js";
+import type { ASRBackend, DetailedBackendResult, SamplesTranscribeOptions } from "../backends/types.js";
 import type { ModelManager } from "../backends/model-manager.js";
 import type { Settings } from "../config.js";
 import { AbortError } from "../errors.js";
@@ -54,8 +53,8 @@ export class TranscriptionService {
     return Math.floor(this.settings.whisperMaxUploadMb * 1024 * 1024);
   }
 
-  /** The loaded whisper backend, or 503 while it loads or after its load failed. */
-  backend(): WhisperBackend {
+  /** The loaded backend, or 503 while it loads or after its load failed. */
+  backend(): ASRBackend {
     if (!this.inference) {
       throw new HttpError(503, "This server is an API-only front (serve --no-inference): submit jobs to /api/v1/jobs, /api/v1/trans/url or /api/v1/trans/video; workers run them", { code: "no_inference" });
     }
@@ -74,9 +73,7 @@ export class TranscriptionService {
         headers: { "Retry-After": String(LOADING_RETRY_AFTER_S) },
       });
     }
-    const backend = this.manager.backendInstance;
-    if (!(backend instanceof WhisperBackend)) throw new HttpError(501, `The ${backend.type} backend can't serve this route`, { code: "unsupported_backend" });
-    return backend;
+    return this.manager.backendInstance;
   }
 
   /**
@@ -133,7 +130,7 @@ export class TranscriptionService {
   }
 
   /** Transcribes under the queue, the request's signal and the duration-scaled timeout. */
-  async transcribe(ticket: Ticket, audio: DecodedAudio, options: WhisperCallOptions, signal: AbortSignal): Promise<WhisperBackendResult> {
+  async transcribe(ticket: Ticket, audio: DecodedAudio, options: SamplesTranscribeOptions, signal: AbortSignal): Promise<DetailedBackendResult> {
     const backend = this.backend();
     const result = await this.#runModel(ticket, audio, signal, "transcribe", (runSignal) => backend.transcribeSamples(audio.samples, { ...options, signal: runSignal }));
     return result.value;
@@ -142,7 +139,7 @@ export class TranscriptionService {
   /** Detects the language of the first 30 s, in the queue like a transcription. */
   async detectLanguage(ticket: Ticket, audio: DecodedAudio, signal: AbortSignal): Promise<LanguageDetection> {
     const backend = this.backend();
-    const result = await this.#runModel(ticket, audio, signal, "detect_language", (runSignal) => backend.whisper.detectLanguage(audio.samples, { signal: runSignal }));
+    const result = await this.#runModel(ticket, audio, signal, "detect_language", (runSignal) => backend.detectLanguage(audio.samples, { signal: runSignal }));
     return result.value;
   }
 

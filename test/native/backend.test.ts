@@ -81,6 +81,10 @@ describe("getBackend", () => {
       supports_streaming: false,
       load: async () => undefined,
       transcribe: async () => ({ text: "", sentence_info: [] }),
+      transcribeSamples: async () => {
+        throw new Error("not used here");
+      },
+      detectLanguage: async () => ({ language: "en", probability: 1, probabilities: {} }),
       getInfo: () => ({ name: "Echo", type: "echo-test", device: "cpu", model: "-", language: "en", supports_speaker: false, supports_hotwords: false, supports_streaming: false }),
       unload: async () => undefined,
     }));

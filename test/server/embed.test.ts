@@ -2,7 +2,8 @@
 // port without signal handlers, a transcription over the socket, a graceful close; and buildApp
 // with the embedder's own Fastify plugin next to the routes.
 import { describe, expect, it } from "vitest";
-import { buildApp, loadSettings, ModelManager, startServer } from "../../lib/index.js";
+import { buildApp, loadSettings, ModelManager, registerBackend, startServer } from "../../lib/index.js";
+import type { ASRBackend, AsrBackendType, Settings } from "../../lib/index.js";
 import { scriptedModelPath } from "../fixtures/models.js";
 import { form, postForm, SCRIPT_TEXT, wavFile } from "./helpers.js";
 
@@ -41,4 +42,52 @@ describe("embedding", () => {
       await manager.unload();
     }
   });
+
+  it("serves any backend through the ASRBackend interface (no whisper class behind it)", async () => {
+    const samplesSeen: number[] = [];
+    const sentence = { text: "stub", start: 0, end: 1000 };
+    const stub: ASRBackend = {
+      type: "stub-test",
+      supports_speaker: false,
+      supports_hotwords: false,
+      supports_streaming: false,
+      load: async () => undefined,
+      transcribe: async () => ({ text: "stub", sentence_info: [sentence] }),
+      transcribeSamples: async (samples) => {
+        samplesSeen.push(samples.length);
+        return {
+          text: "stub",
+          sentence_info: [sentence],
+          language: "en",
+          whisper: { text: " stub", language: "en", segments: [{ start: 0, end: 1000, text: " stub", noSpeechProb: 0 }], timings: {} } as never,
+        };
+      },
+      detectLanguage: async () => ({ language: "de", probability: 0.75, probabilities: { de: 0.75 } }) as never,
+      getInfo: () => ({ name: "Stub", type: "stub-test", device: "cpu", model: "-", language: "en", supports_speaker: false, supports_hotwords: false, supports_streaming: false }),
+      unload: async () => undefined,
+    };
+    registerBackend("stub-test", () => stub);
+    const settings: Settings = { ...(await settingsFor()), asrBackend: "stub-test" as AsrBackendType };
+    const manager = new ModelManager(settings);
+    await manager.getBackend();
+    const app = await buildApp({ settings, manager });
+    try {
+      const srt = await app.inject({ method: "POST", url: "/asr?output=srt", ...multipart(wavFile()) });
+      expect(srt.statusCode, srt.body).toBe(200);
+      expect(srt.body).toBe("1\n00:00:00,000 --> 00:00:01,000\nstub\n\n");
+      const detect = await app.inject({ method: "POST", url: "/detect-language", ...multipart(wavFile()) });
+      expect(detect.json()).toEqual({ detected_language: "german", language_code: "de", confidence: 0.75 });
+      expect(samplesSeen).toEqual([64_000]);
+    } finally {
+      await app.close();
+      await manager.unload();
+    }
+  });
 });
+
+/** A multipart body with one WAV file in `audio_file`, for app.inject. */
+function multipart(wav: Buffer): { payload: Buffer; headers: Record<string, string> } {
+  const boundary = "----tingwu-embed-test";
+  const head = `--${boundary}\r\nContent-Disposition: form-data; name="audio_file"; filename="a.wav"\r\nContent-Type: audio/wav\r\n\r\n`;
+  return { payload: Buffer.concat([Buffer.from(head), wav, Buffer.from(`\r\n--${boundary}--\r\n`)]), headers: { "content-type": `multipart/form-data; boundary=${boundary}` } };
+}

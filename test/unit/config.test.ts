@@ -1,5 +1,6 @@
 import os from "node:os";
 import { describe, expect, it } from "vitest";
+import { registeredBackends } from "../../lib/backends/registry.js";
 import { ASR_BACKENDS, loadSettings, SettingsError } from "../../lib/config.js";
 
 function errorOf(env: Record<string, string | undefined>): SettingsError {
@@ -110,9 +111,13 @@ describe("loadSettings", () => {
     expect(error.message).toContain('JOB_STORAGE: expected dir:/path or s3://bucket/prefix but received "/tmp/x"');
   });
 
-  it("accepts whisper and every other TingWu backend", () => {
+  it("accepts the backends this package provides, and says so of TingWu's others", () => {
+    expect(ASR_BACKENDS).toEqual(registeredBackends());
     for (const backend of ASR_BACKENDS) expect(loadSettings({ ASR_BACKEND: backend }).asrBackend).toBe(backend);
     expect(loadSettings({ ASR_BACKEND: " Whisper " }).asrBackend).toBe("whisper");
+    expect(errorOf({ ASR_BACKEND: "pytorch" }).message).toContain(
+      'ASR_BACKEND: expected whisper ("pytorch" is one of TingWu\'s other backends, which this service does not provide) but received "pytorch"',
+    );
   });
 
   it("reads every variable", () => {
@@ -173,7 +178,7 @@ describe("loadSettings", () => {
 
   it("rejects an unknown backend with a message listing the valid ones", () => {
     const error = errorOf({ ASR_BACKEND: "foo" });
-    expect(error.message).toContain('ASR_BACKEND: expected one of pytorch, onnx, sensevoice, gguf, qwen3, vibevoice, router, whisper but received "foo"');
+    expect(error.message).toContain('ASR_BACKEND: expected one of whisper but received "foo"');
     expect(error.issues).toEqual([{ variable: "ASR_BACKEND", message: expect.stringContaining("whisper") }]);
   });
 

@@ -28,6 +28,8 @@ export const CLOSE = {
   heartbeatTimeout: 4408,
   /** More audio than REALTIME_MAX_STREAM_SECONDS on one connection. */
   streamTooLong: 4413,
+  /** The configured backend has no real-time streaming (`supports_streaming` false). */
+  streamingUnsupported: 4501,
 } as const;
 
 /** A client message after validation. */

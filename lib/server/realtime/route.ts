@@ -5,6 +5,7 @@ import fs from "node:fs";
 import path from "node:path";
 import websocket from "@fastify/websocket";
 import type { FastifyInstance } from "fastify";
+import { canStream } from "../../backends/types.js";
 import { PACKAGE_ROOT } from "../../native.js";
 import type { TranscriptionService } from "../service.js";
 import { createKeyChecker, originAllowed, presentedKey } from "./access.js";
@@ -38,6 +39,7 @@ export async function realtimeRoutes(app: FastifyInstance, options: { service: T
     } catch (error) {
       return refuse(CLOSE.tryAgainLater, (error as Error).message.slice(0, 120));
     }
+    if (!canStream(backend)) return refuse(CLOSE.streamingUnsupported, `The ${backend.type} backend has no real-time streaming`);
     open++;
     socket.once("close", () => open--);
     new RealtimeSession(socket, backend, settings, request.log).start();

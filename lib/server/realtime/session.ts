@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyBaseLogger } from "fastify";
 import type { WebSocket } from "ws";
-import type { WhisperBackend } from "../../backends/whisper.js";
+import type { StreamingBackend } from "../../backends/types.js";
 import type { Settings } from "../../config.js";
 import type { Streamer, StreamFinal, StreamPartial } from "../../stream/streamer.js";
 import { CLOSE, parseClientMessage, ProtocolError, resultMode } from "./protocol.js";
@@ -16,7 +16,7 @@ const reason = (text: string) => (Buffer.byteLength(text) <= 123 ? text : `${Buf
 export class RealtimeSession {
   readonly id = randomUUID();
   readonly #socket: WebSocket;
-  readonly #backend: WhisperBackend;
+  readonly #backend: StreamingBackend;
   readonly #settings: Settings;
   readonly #log: FastifyBaseLogger;
   #mode: RealtimeMode = "2pass";
@@ -31,7 +31,7 @@ export class RealtimeSession {
   #closed = false;
   readonly #streamers = new Set<Streamer>();
 
-  constructor(socket: WebSocket, backend: WhisperBackend, settings: Settings, log: FastifyBaseLogger) {
+  constructor(socket: WebSocket, backend: StreamingBackend, settings: Settings, log: FastifyBaseLogger) {
     this.#socket = socket;
     this.#backend = backend;
     this.#settings = settings;
