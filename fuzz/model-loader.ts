@@ -6,10 +6,9 @@
 // --raw skips the pre-check and feeds whisper.cpp directly: it shows what the pre-check prevents.
 import { fork } from "node:child_process";
 import fs from "node:fs/promises";
-import path from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import { inspectGgmlModel } from "../lib/models/ggml-format.js";
+import { inspectGgmlModel } from "../lib/models/ggml/inspect.js";
 import { scriptedModelPath } from "../test/fixtures/models.js";
 import { layoutOf, mutate } from "./mutate.js";
 import type { Layout } from "./mutate.js";

@@ -1,6 +1,6 @@
 // Deterministic mutations of a ggml model file for the loader fuzzer: case i of seed s is always
 // the same bytes, so the parent and the child process agree on it without sending 7 MB around.
-import type { GgmlTensorInfo } from "../lib/models/ggml-format.js";
+import type { GgmlTensorInfo } from "../lib/models/ggml/format.js";
 
 export interface Layout {
   /** Offsets of the 11 hparam int32s (after the magic). */

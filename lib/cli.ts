@@ -23,7 +23,7 @@ Commands:
 
 Run \`tingwu-whisper <command> --help\` for a command's options.`;
 
-const COMMANDS: Record<string, { usage: string; run: (args: string[]) => Promise<number | void> | number }> = {
+const COMMANDS: Record<string, { usage: string; run: (args: string[]) => Promise<number | undefined> | Promise<void> | number }> = {
   serve: { usage: SERVE_USAGE, run: serve },
   worker: { usage: WORKER_USAGE, run: worker },
   transcribe: { usage: TRANSCRIBE_USAGE, run: transcribe },

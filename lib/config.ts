@@ -8,8 +8,10 @@ import { BUILT_IN_BACKENDS } from "./backends/registry.js";
 import { DEFAULT_DEVICE, DEVICES } from "./backends/types.js";
 import type { Device } from "./backends/types.js";
 import { DEFAULT_DOWNLOAD_ROOT, DEFAULT_MODEL, DEFAULT_MODEL_BASE_URL, parseModelSpec } from "./models/names.js";
-import { LANGUAGE_WHEN_OMITTED, normalizeLanguage } from "./languages.js";
-import { BOOLEAN_WORDS, defaultThreads, MAX_THREADS, parseBooleanWord } from "./options.js";
+import { LANGUAGE_WHEN_OMITTED } from "./languages.js";
+import { defaultThreads, MAX_THREADS } from "./options.js";
+import { anyText, boolean, fail, integer, language, ok, oneOf, positiveNumber, textInput } from "./util/text-input.js";
+import type { Parsed, TextParser } from "./util/text-input.js";
 import { parseVadModel, VAD_MODEL_NAMES } from "./vad/model.js";
 import { VAD_DEFAULTS } from "./vad/options.js";
 
@@ -146,64 +148,13 @@ export interface SettingsOverride {
   readonly value: string | undefined;
 }
 
-type Conversion<T> = { ok: true; value: T } | { ok: false; expected: string };
-const ok = <T>(value: T): Conversion<T> => ({ ok: true, value });
-const fail = (expected: string): Conversion<never> => ({ ok: false, expected });
-
-/**
- * One variable: unset (or blank, unless `blank` says otherwise) gives the default; otherwise the
- * trimmed text is converted, and a failure becomes an issue worded "expected X but received Y".
- */
-function variable<T>(convert: (text: string) => Conversion<T>, fallback: () => T, blank?: () => T) {
-  return z.unknown().transform((raw, ctx): T => {
-    if (raw === undefined) return fallback();
-    if (typeof raw !== "string") {
-      ctx.issues.push({ code: "custom", message: `expected a string but received ${typeof raw}`, input: raw });
-      return z.NEVER;
-    }
-    const text = raw.trim();
-    if (text === "") return (blank ?? fallback)();
-    const result = convert(text);
-    if (result.ok) return result.value;
-    ctx.issues.push({ code: "custom", message: `expected ${result.expected} but received ${JSON.stringify(raw)}`, input: raw });
-    return z.NEVER;
-  });
-}
-
-function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
-  const schema = z.enum(values);
-  return (text: string): Conversion<T[number]> => {
-    const parsed = schema.safeParse(text.toLowerCase());
-    return parsed.success ? ok(parsed.data) : fail(`one of ${values.join(", ")}`);
-  };
-}
-
-function asrBackend(text: string): Conversion<AsrBackendType> {
+function asrBackend(text: string): Parsed<AsrBackendType> {
   const result = oneOf(ASR_BACKENDS)(text);
   if (result.ok || !(OTHER_TINGWU_BACKENDS as readonly string[]).includes(text.toLowerCase())) return result;
   return fail(`${ASR_BACKENDS.join(" or ")} (${JSON.stringify(text.toLowerCase())} is one of TingWu's other backends, which this service does not provide)`);
 }
 
-function integer(min: number, max: number) {
-  return (text: string): Conversion<number> => {
-    const value = /^\+?\d+$/.test(text) ? Number(text) : Number.NaN;
-    return Number.isSafeInteger(value) && value >= min && value <= max ? ok(value) : fail(`an integer between ${min} and ${max}`);
-  };
-}
-
-function positiveNumber(max: number) {
-  return (text: string): Conversion<number> => {
-    const value = /^\+?(\d+\.?\d*|\.\d+)$/.test(text) ? Number(text) : Number.NaN;
-    return value > 0 && value <= max ? ok(value) : fail(`a number greater than 0 and at most ${max}`);
-  };
-}
-
-function flag(text: string): Conversion<boolean> {
-  const value = parseBooleanWord(text);
-  return value === undefined ? fail(BOOLEAN_WORDS) : ok(value);
-}
-
-function model(text: string): Conversion<string> {
+function model(text: string): Parsed<string> {
   try {
     parseModelSpec(text, "WHISPER_MODEL");
     return ok(text);
@@ -212,32 +163,22 @@ function model(text: string): Conversion<string> {
   }
 }
 
-function language(text: string): Conversion<string> {
-  try {
-    return ok(normalizeLanguage(text, "WHISPER_LANGUAGE"));
-  } catch {
-    return fail('"auto", empty, or a language code or English name whisper knows (zh, en, ja, chinese, ...)');
-  }
-}
-
-function httpUrl(text: string): Conversion<string> {
+function httpUrl(text: string): Parsed<string> {
   const parsed = z.url({ protocol: /^https?$/ }).safeParse(text);
   return parsed.success ? ok(text.replace(/\/+$/, "")) : fail("an http(s) URL");
 }
 
-function sha256(text: string): Conversion<string> {
+function sha256(text: string): Parsed<string> {
   return /^[0-9a-f]{64}$/i.test(text) ? ok(text.toLowerCase()) : fail("64 hexadecimal digits (a SHA-256)");
 }
 
-const anyText = (text: string): Conversion<string> => ok(text);
-
-function keyList(text: string): Conversion<readonly string[]> {
+function keyList(text: string): Parsed<readonly string[]> {
   const keys = text.split(",").map((k) => k.trim()).filter((k) => k !== "");
   if (keys.some((k) => /[\s\x00-\x1f\x7f]/.test(k))) return fail("comma-separated keys without spaces or control characters");
   return ok(Object.freeze([...new Set(keys)]));
 }
 
-function origins(text: string): Conversion<"*" | readonly string[]> {
+function origins(text: string): Parsed<"*" | readonly string[]> {
   const list = text.split(",").map((o) => o.trim()).filter((o) => o !== "");
   if (list.includes("*")) return list.length === 1 ? ok("*") : fail('"*" alone, or a comma-separated list of origins');
   const normalized: string[] = [];
@@ -256,7 +197,7 @@ function origins(text: string): Conversion<"*" | readonly string[]> {
   return list.length === 0 ? ok("*") : ok(Object.freeze(normalized));
 }
 
-function vadModel(text: string): Conversion<string> {
+function vadModel(text: string): Parsed<string> {
   try {
     parseVadModel(text, "WHISPER_VAD_MODEL");
     return ok(text);
@@ -265,19 +206,19 @@ function vadModel(text: string): Conversion<string> {
   }
 }
 
-function nonNegativeNumber(max: number) {
-  return (text: string): Conversion<number> => {
+function nonNegativeNumber(max: number): TextParser<number> {
+  return (text) => {
     const value = /^\+?(\d+\.?\d*|\.\d+)$/.test(text) ? Number(text) : Number.NaN;
     return value >= 0 && value <= max ? ok(value) : fail(`a number between 0 and ${max}`);
   };
 }
 
-function redisUrl(text: string): Conversion<string> {
+function redisUrl(text: string): Parsed<string> {
   const parsed = z.url({ protocol: /^rediss?$/ }).safeParse(text);
   return parsed.success ? ok(text) : fail("a redis:// or rediss:// URL");
 }
 
-function jobStorage(text: string): Conversion<JobStorageSpec> {
+function jobStorage(text: string): Parsed<JobStorageSpec> {
   if (text.startsWith("dir:") && text.length > 4) return ok({ kind: "dir", path: text.slice(4) });
   const s3 = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(text);
   if (s3) return ok({ kind: "s3", bucket: s3[1]!, prefix: (s3[2] ?? "").replace(/\/+$/, "") });
@@ -285,49 +226,49 @@ function jobStorage(text: string): Conversion<JobStorageSpec> {
 }
 
 const envSchema = z.object({
-  ASR_BACKEND: variable(asrBackend, (): AsrBackendType => "whisper"),
-  WHISPER_MODEL: variable(model, () => DEFAULT_MODEL),
-  WHISPER_LANGUAGE: variable(language, () => LANGUAGE_WHEN_OMITTED.settings, () => LANGUAGE_WHEN_OMITTED.settingsEmpty),
-  WHISPER_DOWNLOAD_ROOT: variable(anyText, () => DEFAULT_DOWNLOAD_ROOT),
-  WHISPER_MODEL_URL: variable(httpUrl, () => DEFAULT_MODEL_BASE_URL),
-  WHISPER_MODEL_SHA256: variable<string | undefined>(sha256, () => undefined),
-  WHISPER_VAD: variable(flag, () => false),
-  WHISPER_VAD_MODEL: variable(vadModel, () => VAD_DEFAULTS.model),
-  DEVICE: variable(oneOf(DEVICES), (): Device => DEFAULT_DEVICE),
-  WHISPER_THREADS: variable(integer(1, MAX_THREADS), defaultThreads),
-  WHISPER_POOL_SIZE: variable(integer(1, 64), () => 1),
-  WHISPER_QUEUE_SIZE: variable(integer(0, 100_000), () => 16),
-  WHISPER_MAX_UPLOAD_MB: variable(positiveNumber(1_000_000), () => 100),
-  PORT: variable(integer(0, 65_535), () => 8000),
-  HOST: variable(anyText, () => "0.0.0.0"),
-  LOG_LEVEL: variable(oneOf(LOG_LEVELS), (): LogLevel => "info"),
-  FFMPEG_PATH: variable<string | undefined>(anyText, () => undefined),
-  WS_HEARTBEAT_INTERVAL: variable(nonNegativeNumber(86_400), () => 30),
-  WS_HEARTBEAT_TIMEOUT: variable(nonNegativeNumber(86_400), () => 60),
-  WS_CHUNK_SIZE: variable(integer(1, 16_000 * 60), () => 9600),
-  WS_COMPRESSION: variable(flag, () => true),
-  REALTIME_MAX_STREAMS: variable(integer(0, 100_000), () => 8),
-  REALTIME_MAX_FRAME_BYTES: variable(integer(2, 64 * 1024 * 1024), () => 1024 * 1024),
-  REALTIME_MAX_STREAM_SECONDS: variable(positiveNumber(31_536_000), () => 3600),
-  REALTIME_STEP_MS: variable(integer(100, 30_000), () => 1000),
-  WHISPER_GPU_DEVICE: variable(integer(0, 63), () => 0),
-  REDIS_URL: variable<string | undefined>(redisUrl, () => undefined),
-  JOB_STORAGE: variable<JobStorageSpec | undefined>(jobStorage, () => undefined),
-  JOB_REDIS_AUDIO_MAX_MB: variable(positiveNumber(512), () => 10),
-  JOB_RESULT_TTL_S: variable(integer(1, 365 * 86_400), () => 86_400),
-  JOB_ATTEMPTS: variable(integer(1, 100), () => 3),
-  JOB_LOCK_MS: variable(integer(1000, 3_600_000), () => 30_000),
-  JOB_WEBHOOK_SECRET: variable<string | undefined>(anyText, () => undefined),
-  ALLOW_PRIVATE_URLS: variable(flag, () => false),
-  DATA_DIR: variable(anyText, () => "./data"),
-  WHISPER_MAX_AUDIO_S: variable(positiveNumber(10_000_000), () => 14_400),
-  WHISPER_LOAD_RETRIES: variable(integer(0, 1000), () => 5),
-  WHISPER_LOAD_RETRY_S: variable(positiveNumber(86_400), () => 10),
-  API_KEYS: variable<readonly string[]>(keyList, () => Object.freeze([])),
-  CORS_ORIGINS: variable<"*" | readonly string[]>(origins, (): "*" => "*"),
-  WHISPER_ZH_SCRIPT: variable(oneOf(CHINESE_SCRIPTS), (): ChineseScript => SERVICE_CHINESE_DEFAULTS.chineseScript),
-  WHISPER_ZH_PUNCTUATION: variable(flag, () => SERVICE_CHINESE_DEFAULTS.chinesePunctuation),
-  WHISPER_ZH_PROMPT: variable(flag, () => SERVICE_CHINESE_DEFAULTS.chinesePrompt),
+  ASR_BACKEND: textInput(asrBackend, { fallback: (): AsrBackendType => "whisper" }),
+  WHISPER_MODEL: textInput(model, { fallback: () => DEFAULT_MODEL }),
+  WHISPER_LANGUAGE: textInput(language, { fallback: () => LANGUAGE_WHEN_OMITTED.settings, blank: () => LANGUAGE_WHEN_OMITTED.settingsEmpty }),
+  WHISPER_DOWNLOAD_ROOT: textInput(anyText, { fallback: () => DEFAULT_DOWNLOAD_ROOT }),
+  WHISPER_MODEL_URL: textInput(httpUrl, { fallback: () => DEFAULT_MODEL_BASE_URL }),
+  WHISPER_MODEL_SHA256: textInput<string, string | undefined>(sha256, { fallback: () => undefined }),
+  WHISPER_VAD: textInput(boolean, { fallback: () => false }),
+  WHISPER_VAD_MODEL: textInput(vadModel, { fallback: () => VAD_DEFAULTS.model }),
+  DEVICE: textInput(oneOf(DEVICES), { fallback: (): Device => DEFAULT_DEVICE }),
+  WHISPER_THREADS: textInput(integer(1, MAX_THREADS), { fallback: defaultThreads }),
+  WHISPER_POOL_SIZE: textInput(integer(1, 64), { fallback: () => 1 }),
+  WHISPER_QUEUE_SIZE: textInput(integer(0, 100_000), { fallback: () => 16 }),
+  WHISPER_MAX_UPLOAD_MB: textInput(positiveNumber(1_000_000), { fallback: () => 100 }),
+  PORT: textInput(integer(0, 65_535), { fallback: () => 8000 }),
+  HOST: textInput(anyText, { fallback: () => "0.0.0.0" }),
+  LOG_LEVEL: textInput(oneOf(LOG_LEVELS), { fallback: (): LogLevel => "info" }),
+  FFMPEG_PATH: textInput<string, string | undefined>(anyText, { fallback: () => undefined }),
+  WS_HEARTBEAT_INTERVAL: textInput(nonNegativeNumber(86_400), { fallback: () => 30 }),
+  WS_HEARTBEAT_TIMEOUT: textInput(nonNegativeNumber(86_400), { fallback: () => 60 }),
+  WS_CHUNK_SIZE: textInput(integer(1, 16_000 * 60), { fallback: () => 9600 }),
+  WS_COMPRESSION: textInput(boolean, { fallback: () => true }),
+  REALTIME_MAX_STREAMS: textInput(integer(0, 100_000), { fallback: () => 8 }),
+  REALTIME_MAX_FRAME_BYTES: textInput(integer(2, 64 * 1024 * 1024), { fallback: () => 1024 * 1024 }),
+  REALTIME_MAX_STREAM_SECONDS: textInput(positiveNumber(31_536_000), { fallback: () => 3600 }),
+  REALTIME_STEP_MS: textInput(integer(100, 30_000), { fallback: () => 1000 }),
+  WHISPER_GPU_DEVICE: textInput(integer(0, 63), { fallback: () => 0 }),
+  REDIS_URL: textInput<string, string | undefined>(redisUrl, { fallback: () => undefined }),
+  JOB_STORAGE: textInput<JobStorageSpec, JobStorageSpec | undefined>(jobStorage, { fallback: () => undefined }),
+  JOB_REDIS_AUDIO_MAX_MB: textInput(positiveNumber(512), { fallback: () => 10 }),
+  JOB_RESULT_TTL_S: textInput(integer(1, 365 * 86_400), { fallback: () => 86_400 }),
+  JOB_ATTEMPTS: textInput(integer(1, 100), { fallback: () => 3 }),
+  JOB_LOCK_MS: textInput(integer(1000, 3_600_000), { fallback: () => 30_000 }),
+  JOB_WEBHOOK_SECRET: textInput<string, string | undefined>(anyText, { fallback: () => undefined }),
+  ALLOW_PRIVATE_URLS: textInput(boolean, { fallback: () => false }),
+  DATA_DIR: textInput(anyText, { fallback: () => "./data" }),
+  WHISPER_MAX_AUDIO_S: textInput(positiveNumber(10_000_000), { fallback: () => 14_400 }),
+  WHISPER_LOAD_RETRIES: textInput(integer(0, 1000), { fallback: () => 5 }),
+  WHISPER_LOAD_RETRY_S: textInput(positiveNumber(86_400), { fallback: () => 10 }),
+  API_KEYS: textInput<readonly string[]>(keyList, { fallback: () => Object.freeze([]) }),
+  CORS_ORIGINS: textInput<"*" | readonly string[]>(origins, { fallback: (): "*" => "*" }),
+  WHISPER_ZH_SCRIPT: textInput(oneOf(CHINESE_SCRIPTS), { fallback: (): ChineseScript => SERVICE_CHINESE_DEFAULTS.chineseScript }),
+  WHISPER_ZH_PUNCTUATION: textInput(boolean, { fallback: () => SERVICE_CHINESE_DEFAULTS.chinesePunctuation }),
+  WHISPER_ZH_PROMPT: textInput(boolean, { fallback: () => SERVICE_CHINESE_DEFAULTS.chinesePrompt }),
 });
 
 /** An environment variable {@link loadSettings} reads. */

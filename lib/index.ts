@@ -55,7 +55,8 @@ export type { ResolveModelOptions, DownloadProgress } from "./models/resolve.js"
 export { downloadFile } from "./models/download.js";
 export { parseModelSpec, modelFileName, DEFAULT_MODEL_BASE_URL, DEFAULT_DOWNLOAD_ROOT } from "./models/names.js";
 export { formatProgress, formatBytes, formatDuration } from "./models/progress.js";
-export { inspectGgmlModel, GgmlFormatError } from "./models/ggml-format.js";
+export { inspectGgmlModel } from "./models/ggml/inspect.js";
+export { GgmlFormatError } from "./models/ggml/format.js";
 export { resolveVadModelFile, parseVadModel, VAD_MODEL_NAMES, DEFAULT_VAD_MODEL_BASE_URL } from "./vad/model.js";
 export type { ResolveVadModelOptions, VadModelName } from "./vad/model.js";
 export { resolveVad, VAD_DEFAULTS } from "./vad/options.js";

@@ -4,6 +4,7 @@
 import os from "node:os";
 import { z } from "zod";
 import { CHINESE_SCRIPTS } from "./chinese/script.js";
+import { WHISPER_SAMPLE_RATE } from "./audio/pcm.js";
 import { describe } from "./util/describe.js";
 
 /** Largest thread count accepted (ggml's own limit is 512). */
@@ -127,22 +128,8 @@ export function checkCallback<F extends (...args: never[]) => unknown>(fn: unkno
   return fn as F;
 }
 
-const TRUE_WORDS = ["true", "1", "yes", "on"];
-const FALSE_WORDS = ["false", "0", "no", "off"];
-/** The words {@link parseBooleanWord} accepts, for messages. */
-export const BOOLEAN_WORDS = "true/false, 1/0, yes/no or on/off";
-
-/** A boolean written as text (an env variable, a form or query field), any case; undefined when it is none. */
-export function parseBooleanWord(text: string): boolean | undefined {
-  const word = text.trim().toLowerCase();
-  if (TRUE_WORDS.includes(word)) return true;
-  if (FALSE_WORDS.includes(word)) return false;
-  return undefined;
-}
-
 /** whisper.cpp refuses (with an empty result) anything shorter than 100 ms. */
-export const MIN_SAMPLES = 1600;
-export const SAMPLE_RATE = 16_000;
+export const MIN_SAMPLES = WHISPER_SAMPLE_RATE / 10;
 
 /** Checks audio handed to transcribe/detectLanguage: a non-empty, finite, 16 kHz mono Float32Array. */
 export function checkSamples(samples: unknown, option = "samples"): Float32Array {

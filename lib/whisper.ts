@@ -3,8 +3,9 @@
 import fs from "node:fs/promises";
 import { rewriteChineseSegment, rewritesChinese, scriptPrompt } from "./chinese/index.js";
 import type { ChineseOutput, ChineseScript } from "./chinese/index.js";
+import type { Stats } from "node:fs";
 import { AbortError, DisposedError, ModelLoadError, TranscriptionError, WhisperError } from "./errors.js";
-import { inspectGgmlModel } from "./models/ggml-format.js";
+import { inspectGgmlModel } from "./models/ggml/inspect.js";
 import { loadNative } from "./native.js";
 import type { BinaryChoice, NativeModel, NativeModelInfo, NativeRuntimeInfo, NativeSegment, NativeTranscribeParams, NativeTranscribeResult } from "./native.js";
 import {
@@ -16,10 +17,10 @@ import {
   loadOptionsSchema,
   MIN_SAMPLES,
   parseOptions,
-  SAMPLE_RATE,
   transcribeOptionsSchema,
 } from "./options.js";
 import { maxPromptTokens, PromptTokenizer } from "./prompt/tokenizer.js";
+import { WHISPER_SAMPLE_RATE } from "./audio/pcm.js";
 import { normalizeLanguage } from "./languages.js";
 import { Semaphore } from "./util/semaphore.js";
 import { chunkAudio, planChunks } from "./vad/chunks.js";
@@ -215,7 +216,7 @@ export interface ModelInfo extends Omit<NativeModelInfo, "device"> {
 }
 
 /** With `vad`, the longest chunk decoded as one piece: Whisper's 30 s window. */
-const MAX_CHUNK_SAMPLES = 30 * SAMPLE_RATE;
+const MAX_CHUNK_SAMPLES = 30 * WHISPER_SAMPLE_RATE;
 
 function toSegment(s: NativeSegment): Segment {
   const segment: Segment = { start: s.start, end: s.end, text: s.text, noSpeechProb: s.noSpeechProb };
@@ -241,7 +242,7 @@ function clampSegments(segments: Segment[], offsetMs: number, audioMs: number): 
 async function checkModelSource(source: unknown): Promise<string | Uint8Array> {
   if (typeof source === "string") {
     if (source.length === 0) throw new TypeError("Expected a model path or bytes for source but received an empty string");
-    let stat;
+    let stat: Stats;
     try {
       stat = await fs.stat(source);
     } catch (error) {
@@ -413,8 +414,8 @@ export class Whisper {
   ): Promise<TranscribeResult> {
     if (signal?.aborted) throw new AbortError("The transcription was aborted", { cause: signal.reason });
     // offsetMs/durationMs pick the region; VAD and chunks work inside it.
-    const from = params.offsetMs * (SAMPLE_RATE / 1000);
-    const to = params.durationMs > 0 ? Math.min(audio.length, from + params.durationMs * (SAMPLE_RATE / 1000)) : audio.length;
+    const from = params.offsetMs * (WHISPER_SAMPLE_RATE / 1000);
+    const to = params.durationMs > 0 ? Math.min(audio.length, from + params.durationMs * (WHISPER_SAMPLE_RATE / 1000)) : audio.length;
     const region = audio.subarray(from, to);
     const modelFile = await resolveVadModelFile(vad.model, signal ? { signal } : {});
     this.#ensureOpen();
@@ -452,7 +453,7 @@ export class Whisper {
       if (signal?.aborted && !this.#disposing) throw new AbortError("The transcription was aborted", { cause: signal.reason });
       throw error;
     });
-    const clamped = clampSegments(segments, params.offsetMs, Math.floor((audio.length * 1000) / SAMPLE_RATE));
+    const clamped = clampSegments(segments, params.offsetMs, Math.floor((audio.length * 1000) / WHISPER_SAMPLE_RATE));
     const first = results.find((r) => r !== undefined);
     const result: TranscribeResult = {
       text: clamped.map((s) => s.text).join(""),
@@ -533,7 +534,7 @@ export class Whisper {
   }
 
   #nativeParams(opts: ReturnType<typeof transcribeOptionsSchema.parse>, sampleCount: number): NativeTranscribeParams {
-    const audioMs = Math.floor((sampleCount * 1000) / SAMPLE_RATE);
+    const audioMs = Math.floor((sampleCount * 1000) / WHISPER_SAMPLE_RATE);
     const offsetMs = opts.offsetMs ?? 0;
     if (offsetMs + 100 > audioMs) {
       throw new RangeError(`Expected offsetMs to leave at least 100 ms of the ${audioMs} ms of audio but received ${offsetMs}`);
@@ -581,7 +582,7 @@ export class Whisper {
     const rewriteStreamed = rewrite && params.language === "zh";
     if (signal?.aborted) throw new AbortError("The transcription was aborted", { cause: signal.reason });
     let callbackError: { error: unknown } | undefined;
-    let abort = () => undefined as void;
+    let abort: () => void = () => {};
     const onEvent =
       onProgress || onSegment
         ? (type: "progress" | "segment", payload: number | NativeSegment) => {
@@ -617,7 +618,7 @@ export class Whisper {
       this.#running.delete(entry);
     }
     if (callbackError) throw callbackError.error;
-    const segments = clampSegments(raw.segments.map(toSegment), params.offsetMs, Math.floor((audio.length * 1000) / SAMPLE_RATE));
+    const segments = clampSegments(raw.segments.map(toSegment), params.offsetMs, Math.floor((audio.length * 1000) / WHISPER_SAMPLE_RATE));
     if (rewrite && raw.language === "zh") for (const segment of segments) rewriteChineseSegment(segment, chinese);
     const result: TranscribeResult = {
       text: segments.map((s) => s.text).join(""),

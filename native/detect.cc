@@ -100,8 +100,7 @@ Napi::Value StartLanguageDetection(const Napi::CallbackInfo &info, WhisperModel 
   Napi::Object params = info[1].As<Napi::Object>();
   auto flag = std::make_shared<std::atomic<bool>>(false);
   auto *worker = new DetectWorker(env, model, std::vector<float>(samples.Data(), samples.Data() + samples.ElementLength()),
-                                  params.Get("threads").ToNumber().Int32Value(),
-                                  params.Get("offsetMs").ToNumber().Int32Value(), flag);
+                                  params.Get("threads").ToNumber().Int32Value(), params.Get("offsetMs").ToNumber().Int32Value(), flag);
   model->Ref();
   model->JobStarted(flag);
   Napi::Promise promise = worker->Promise();

@@ -65,9 +65,7 @@ CudaVersions QueryCudaVersions() {
 }
 #endif
 
-Napi::Value StringOrNull(Napi::Env env, const std::string &value) {
-  return value.empty() ? env.Null() : Napi::String::New(env, value);
-}
+Napi::Value StringOrNull(Napi::Env env, const std::string &value) { return value.empty() ? env.Null() : Napi::String::New(env, value); }
 
 std::string AddonPath() {
   Dl_info dl_info;
@@ -98,8 +96,7 @@ bool CpuHasAvx512Fp16() {
 bool Fp16BackendsDisabled() {
   const char *value = std::getenv("TINGWU_CPU_FP16");
   if (value == nullptr) return false;
-  return std::strcmp(value, "0") == 0 || strcasecmp(value, "off") == 0 || strcasecmp(value, "false") == 0 ||
-         strcasecmp(value, "no") == 0;
+  return std::strcmp(value, "0") == 0 || strcasecmp(value, "off") == 0 || strcasecmp(value, "false") == 0 || strcasecmp(value, "no") == 0;
 }
 
 // Loads the AVX512-FP16 CPU backend that fits this CPU (the AMX one first; ggml's check in each

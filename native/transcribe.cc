@@ -108,8 +108,7 @@ struct ResultView {
     return state ? whisper_full_get_segment_no_speech_prob_from_state(state, i) : whisper_full_get_segment_no_speech_prob(ctx, i);
   }
   bool TurnNext(int i) const {
-    return state ? whisper_full_get_segment_speaker_turn_next_from_state(state, i)
-                 : whisper_full_get_segment_speaker_turn_next(ctx, i);
+    return state ? whisper_full_get_segment_speaker_turn_next_from_state(state, i) : whisper_full_get_segment_speaker_turn_next(ctx, i);
   }
   int Tokens(int i) const { return state ? whisper_full_n_tokens_from_state(state, i) : whisper_full_n_tokens(ctx, i); }
   whisper_token_data Token(int i, int j) const {
@@ -270,8 +269,7 @@ double ParseLanguageProbability(const std::string &log) {
 
 class TranscribeWorker : public Napi::AsyncWorker {
  public:
-  TranscribeWorker(Napi::Env env, std::shared_ptr<TranscribeJob> job)
-      : Napi::AsyncWorker(env, "tingwu:transcribe"), job_(std::move(job)) {}
+  TranscribeWorker(Napi::Env env, std::shared_ptr<TranscribeJob> job) : Napi::AsyncWorker(env, "tingwu:transcribe"), job_(std::move(job)) {}
 
   void Execute() override {
     TranscribeJob &job = *job_;
@@ -300,8 +298,7 @@ class TranscribeWorker : public Napi::AsyncWorker {
     whisper_context *ctx = job.model->Context();
     const Request &r = job.request;
 
-    whisper_full_params params =
-        whisper_full_default_params(r.beam_size > 1 ? WHISPER_SAMPLING_BEAM_SEARCH : WHISPER_SAMPLING_GREEDY);
+    whisper_full_params params = whisper_full_default_params(r.beam_size > 1 ? WHISPER_SAMPLING_BEAM_SEARCH : WHISPER_SAMPLING_GREEDY);
     params.n_threads = r.threads;
     params.offset_ms = r.offset_ms;
     params.duration_ms = r.duration_ms;
@@ -348,8 +345,8 @@ class TranscribeWorker : public Napi::AsyncWorker {
     int rc = 0;
     try {
       const int n = static_cast<int>(r.samples.size());
-      rc = default_state ? whisper_full(ctx, params, r.samples.data(), n)
-                         : whisper_full_with_state(ctx, state, params, r.samples.data(), n);
+      rc =
+          default_state ? whisper_full(ctx, params, r.samples.data(), n) : whisper_full_with_state(ctx, state, params, r.samples.data(), n);
     } catch (const std::exception &e) {
       rc = -100;
       job.error = std::string("whisper.cpp threw: ") + e.what();
@@ -472,12 +469,11 @@ Napi::Value StartTranscription(const Napi::CallbackInfo &info, WhisperModel *mod
 
   if (info.Length() >= 3 && info[2].IsFunction()) {
     auto *finalize_data = new std::shared_ptr<TranscribeJob>(job);
-    job->events.emplace(Napi::ThreadSafeFunction::New(
-        env, info[2].As<Napi::Function>(), "tingwu:transcribe-events", 0, 1, finalize_data,
-        [](Napi::Env finalize_env, std::shared_ptr<TranscribeJob> *data) {
-          std::unique_ptr<std::shared_ptr<TranscribeJob>> owned(data);
-          Settle(finalize_env, **owned);
-        }));
+    job->events.emplace(Napi::ThreadSafeFunction::New(env, info[2].As<Napi::Function>(), "tingwu:transcribe-events", 0, 1, finalize_data,
+                                                      [](Napi::Env finalize_env, std::shared_ptr<TranscribeJob> *data) {
+                                                        std::unique_ptr<std::shared_ptr<TranscribeJob>> owned(data);
+                                                        Settle(finalize_env, **owned);
+                                                      }));
   }
 
   model->Ref();

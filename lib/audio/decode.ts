@@ -7,9 +7,7 @@ import { decodeWithFfmpeg } from "./ffmpeg.js";
 import { pcm16ToFloat32 } from "./pcm.js";
 import { AudioDecodeError, isWav, parseWav, Resampler, SAMPLE_RATE_RANGE } from "./wav.js";
 import { describe } from "../util/describe.js";
-
-/** Whisper's input rate. */
-export const WHISPER_SAMPLE_RATE = 16_000;
+import { WHISPER_SAMPLE_RATE } from "./pcm.js";
 
 /** Output samples computed between two yields to the event loop (about 4 s of audio). */
 const RESAMPLE_SLICE = 65_536;
@@ -147,7 +145,7 @@ export async function decodeAudio(input: Uint8Array | string, options: DecodeAud
   if (bytes !== undefined) {
     if (bytes.byteLength === 0) throw new AudioDecodeError("The input is empty (0 bytes)", "UNDECODABLE");
     if (isWav(bytes)) {
-      let wav;
+      let wav: ReturnType<typeof parseWav> | undefined;
       try {
         wav = parseWav(bytes, maxDurationMs !== undefined ? { maxDurationMs } : {});
       } catch (error) {

@@ -7,6 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { AbortError } from "../errors.js";
 import { AudioDecodeError } from "./wav.js";
+import { WHISPER_SAMPLE_RATE } from "./pcm.js";
 
 /** Options of {@link decodeWithFfmpeg}. */
 export interface FfmpegDecodeOptions {
@@ -104,7 +105,7 @@ export async function decodeWithFfmpeg(input: Uint8Array | string, options: Ffmp
 
 function run(source: { path: string } | { bytes: Uint8Array }, options: FfmpegDecodeOptions): Promise<Float32Array> {
   const executable = ffmpegExecutable(options.ffmpegPath);
-  const sampleRate = options.sampleRate ?? 16_000;
+  const sampleRate = options.sampleRate ?? WHISPER_SAMPLE_RATE;
   if (!Number.isInteger(sampleRate) || sampleRate < 1000 || sampleRate > 384_000) {
     throw new RangeError(`Expected an integer between 1000 and 384000 for sampleRate but received ${String(sampleRate)}`);
   }

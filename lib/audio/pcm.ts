@@ -2,6 +2,9 @@
 // by 32768 (numpy `frombuffer(int16) / 32768.0`); so do we, so both give bit-identical floats.
 import { describe } from "../util/describe.js";
 
+/** The sample rate whisper works at (Hz): every decoder produces it, the model consumes it. */
+export const WHISPER_SAMPLE_RATE = 16_000;
+
 /** True on the little-endian hosts Node runs on almost everywhere (not s390x). */
 const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -48,7 +51,7 @@ export function float32ToPcm16(samples: Float32Array | ArrayLike<number>, option
   for (let i = 0; i < count; i++) {
     const v = Number(samples[i]);
     const scaled = Number.isNaN(v) ? 0 : Math.round(v * 32768);
-    view.setInt16(i * 2, scaled > 32767 ? 32767 : scaled < -32768 ? -32768 : scaled, true);
+    view.setInt16(i * 2, scaled > 32767 ? 32767 : Math.max(scaled, -32768), true);
   }
   return out;
 }

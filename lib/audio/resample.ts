@@ -109,7 +109,7 @@ function processExact(input: Float32Array, output: Float32Array, start: number, 
     const row = (position - k * up) * taps;
     const base = k - half + 1;
     const lo = base < 0 ? -base : 0;
-    const hi = length - base < taps ? length - base : taps;
+    const hi = Math.min(length - base, taps);
     // Four accumulators: one long dependency chain of adds would be the bottleneck.
     let a0 = 0;
     let a1 = 0;
@@ -140,7 +140,7 @@ function processInterpolated(input: Float32Array, output: Float32Array, start: n
     const row = p * taps;
     const base = k - half + 1;
     const lo = base < 0 ? -base : 0;
-    const hi = length - base < taps ? length - base : taps;
+    const hi = Math.min(length - base, taps);
     let acc = 0;
     let accNext = 0;
     for (let m = lo; m < hi; m++) {

@@ -52,6 +52,6 @@ export class ProgressLine {
 export function percentBar(percent: number, width = 30): string {
   const fraction = Math.min(1, Math.max(0, percent / 100));
   const filled = Math.floor(fraction * width);
-  const bar = `${"=".repeat(filled)}${filled < width ? ">" + " ".repeat(width - filled - 1) : ""}`;
+  const bar = `${"=".repeat(filled)}${filled < width ? `>${" ".repeat(width - filled - 1)}` : ""}`;
   return `[${bar}] ${`${Math.round(fraction * 100)}%`.padStart(4)}`;
 }

@@ -6,7 +6,7 @@ import { parseArgs } from "node:util";
 import { convertModel, describeSource, ggmlModelName } from "../models/convert/convert.js";
 import { ConvertError } from "../models/convert/errors.js";
 import { convertSilero, isSileroSource, SILERO_SAFETENSORS } from "../models/convert/silero.js";
-import { GgmlFormatError } from "../models/ggml-format.js";
+import { GgmlFormatError } from "../models/ggml/format.js";
 
 export const CONVERT_USAGE = `Usage: tingwu-whisper models convert <input> [--out ggml-<name>.bin] [--f32] [--force]
        tingwu-whisper models convert <silero-vad-dir | ${SILERO_SAFETENSORS}> [--vad-version 6.2.0] [--out ...]

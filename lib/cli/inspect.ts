@@ -19,7 +19,11 @@ export function parseSystemInfo(systemInfo: string): Record<string, Record<strin
     const flag = header ? header[2]! : text;
     if (header) current = header[1]!;
     const kv = /^([A-Za-z0-9_.]+)\s*=\s*(\S+)$/.exec(flag.trim());
-    if (kv) (sections[current] ??= {})[kv[1]!] = kv[2] !== "0";
+    if (kv) {
+      const section = sections[current] ?? {};
+      section[kv[1]!] = kv[2] !== "0";
+      sections[current] = section;
+    }
   }
   return sections;
 }

@@ -50,7 +50,7 @@ export function formatProgress(progress: DownloadProgress, options: FormatProgre
   let bar = "";
   if (width > 0) {
     const filled = Math.floor(fraction * width);
-    bar = `[${"=".repeat(filled)}${filled < width ? ">" + " ".repeat(width - filled - 1) : ""}] `;
+    bar = `[${"=".repeat(filled)}${filled < width ? `>${" ".repeat(width - filled - 1)}` : ""}] `;
   }
   const percent = `${(fraction * 100).toFixed(1)}%`.padStart(6);
   return `${bar}${percent}  ${formatBytes(receivedBytes)} / ${formatBytes(totalBytes)}  ${rate}  ETA ${formatDuration(etaSeconds)}`;

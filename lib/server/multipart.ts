@@ -4,11 +4,11 @@
 import type { MultipartFile } from "@fastify/multipart";
 import type { FastifyRequest } from "fastify";
 import { z } from "zod";
-import { CHINESE_SCRIPTS, parseChineseScript } from "../chinese/index.js";
+import { CHINESE_SCRIPTS } from "../chinese/index.js";
+import type { ChineseScript } from "../chinese/index.js";
 import { checkFieldLength, FIELD_LIMITS } from "../limits.js";
 import type { FieldTooLongError, LimitedField } from "../limits.js";
-import { normalizeLanguage } from "../languages.js";
-import { BOOLEAN_WORDS, parseBooleanWord } from "../options.js";
+import { BOOLEAN_WORDS, boolean, language, numberBetween, oneOf, textInput } from "../util/text-input.js";
 
 /** A file part of a form, read into memory (bounded by WHISPER_MAX_UPLOAD_MB). */
 export interface UploadedFile {
@@ -87,40 +87,22 @@ export function filesField(description: string) {
 }
 
 /**
- * A form or query boolean: true/false/1/0/yes/no/on/off, any case. An `undefined` fallback leaves
- * the choice to the server's setting (`defaultText` says which).
+ * A form or query boolean: true/false/1/0/yes/no/on/off, any case (or a JSON boolean). An
+ * `undefined` fallback leaves the choice to the server's setting (`defaultText` says which).
  */
 export function boolField<F extends boolean | undefined>(fallback: F, description: string, defaultText = String(fallback)) {
-  return z
-    .union([z.boolean(), z.string()])
-    .optional()
-    .transform((value, ctx): boolean | F => {
-      if (value === undefined) return fallback;
-      if (typeof value === "boolean") return value;
-      if (value.trim() === "") return fallback;
-      const parsed = parseBooleanWord(value);
-      if (parsed !== undefined) return parsed;
-      ctx.addIssue({ code: "custom", message: `expected ${BOOLEAN_WORDS} but received ${JSON.stringify(value)}` });
-      return z.NEVER;
-    })
-    .meta({ description: `${description} (${BOOLEAN_WORDS}). Default ${defaultText}.` });
+  return textInput<boolean, F>(boolean, { fallback: () => fallback, native: (v): v is boolean => typeof v === "boolean" }).meta({
+    anyOf: [{ type: "boolean" }, { type: "string", enum: ["true", "false", "1", "0", "yes", "no", "on", "off"] }],
+    description: `${description} (${BOOLEAN_WORDS}). Default ${defaultText}.`,
+  });
 }
 
-/** A form or query number (sent as text). */
+/** A form or query number (sent as text, or a JSON number). */
 export function numberField(min: number, max: number, description: string, integer = false) {
-  return z
-    .union([z.number(), z.string()])
-    .optional()
-    .transform((value, ctx) => {
-      if (value === undefined || (typeof value === "string" && value.trim() === "")) return undefined;
-      const n = typeof value === "number" ? value : Number(value.trim());
-      if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-        ctx.addIssue({ code: "custom", message: `expected ${integer ? "an integer" : "a number"} between ${min} and ${max} but received ${JSON.stringify(value)}` });
-        return z.NEVER;
-      }
-      return n;
-    })
-    .meta({ description });
+  return textInput<number, number | undefined>(numberBetween(min, max, integer), { fallback: () => undefined, native: (v): v is number => typeof v === "number" }).meta({
+    anyOf: [{ type: integer ? "integer" : "number", minimum: min, maximum: max }, { type: "string" }],
+    description,
+  });
 }
 
 /** An optional text field; a field sent twice is an error rather than a silent pick. */
@@ -143,26 +125,10 @@ export function limitedTextField(description: string, field: string, kind: Limit
 
 /** An optional output script for Chinese text (TranscribeOptions.chineseScript); omitted: the server's WHISPER_ZH_SCRIPT. */
 export function chineseScriptField(description = `Script of Chinese output: ${CHINESE_SCRIPTS.join(", ")}. Default: the server's WHISPER_ZH_SCRIPT (simplified)`) {
-  return textField(description).transform((value, ctx) => {
-    if (value === undefined || value.trim() === "") return undefined;
-    try {
-      return parseChineseScript(value, "chinese_script");
-    } catch (error) {
-      ctx.addIssue({ code: "custom", message: (error as Error).message });
-      return z.NEVER;
-    }
-  });
+  return textInput<ChineseScript, undefined>(oneOf(CHINESE_SCRIPTS), { fallback: () => undefined }).meta({ type: "string", description });
 }
 
-/** An optional language field: a code or English name, normalised; empty means "detect". */
+/** An optional language field: a code or English name, normalised here; empty or absent is `undefined` (lib/languages.ts says what that means). */
 export function languageTextField(description: string) {
-  return textField(description).transform((value, ctx) => {
-    if (value === undefined || value.trim() === "") return undefined;
-    try {
-      return normalizeLanguage(value);
-    } catch (error) {
-      ctx.addIssue({ code: "custom", message: (error as Error).message });
-      return z.NEVER;
-    }
-  });
+  return textInput<string, string | undefined>(language, { fallback: () => undefined }).meta({ type: "string", description });
 }

@@ -7,7 +7,8 @@ import { z } from "zod";
 import { pcm16ToFloat32 } from "../audio/pcm.js";
 import { AbortError, WhisperError } from "../errors.js";
 import { normalizeLanguage } from "../languages.js";
-import { checkSamples, MAX_DECODERS, MAX_THREADS, parseOptions, SAMPLE_RATE } from "../options.js";
+import { WHISPER_SAMPLE_RATE } from "../audio/pcm.js";
+import { checkSamples, MAX_DECODERS, MAX_THREADS, parseOptions } from "../options.js";
 import type { TranscribeOptions, TranscribeResult } from "../whisper.js";
 import { LocalAgreement } from "./agreement.js";
 import { EnergyGate } from "./energy.js";
@@ -101,9 +102,9 @@ const streamOptionsSchema = z.strictObject({
 });
 
 /** Samples per ms. */
-const PER_MS = SAMPLE_RATE / 1000;
+const PER_MS = WHISPER_SAMPLE_RATE / 1000;
 /** whisper.cpp skips input shorter than 1 s; shorter buffers are padded with silence. */
-const MIN_DECODE_SAMPLES = SAMPLE_RATE;
+const MIN_DECODE_SAMPLES = WHISPER_SAMPLE_RATE;
 /** Silence kept before speech when a silent buffer is dropped, so an onset isn't clipped. */
 const KEEP_BEFORE_VOICE = 300 * PER_MS;
 /** Characters of confirmed text given as prompt (Whisper's prompt holds about 224 tokens). */

@@ -11,7 +11,8 @@ export const MAX_HOTWORD_TERMS = 50;
 /** Terms written out in the prompt; the remainder is only counted (`（另有N个）`). */
 export const LISTED_HOTWORD_TERMS = 12;
 
-// Python str.splitlines() boundaries.
+// Python str.splitlines() boundaries (control characters among them, on purpose).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: Python's line boundaries include \x1c-\x1e
 const PY_LINE_BREAK = /\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/;
 // Python str.isspace() characters (str.strip() with no argument).
 const PY_SPACE = "\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";

@@ -3,6 +3,7 @@
 // so that each chunk starts and ends in speech. Inside a chunk the audio between speech segments
 // is silenced (zeroed), which keeps the chunk's time axis linear (timestamps map back by adding
 // the chunk's start) while Whisper never hears the noise it would invent text for.
+import { WHISPER_SAMPLE_RATE } from "../audio/pcm.js";
 import type { SampleRange } from "./segments.js";
 
 export interface Chunk extends SampleRange {
@@ -11,7 +12,7 @@ export interface Chunk extends SampleRange {
 }
 
 /** Pauses longer than this always end a chunk (samples; 3 s at 16 kHz). */
-export const MAX_PAUSE_IN_CHUNK = 3 * 16_000;
+export const MAX_PAUSE_IN_CHUNK = 3 * WHISPER_SAMPLE_RATE;
 
 /** Groups speech segments (sorted, non-overlapping) into chunks of at most `maxChunkSamples`. */
 export function planChunks(speech: readonly SampleRange[], maxChunkSamples: number, maxPause = MAX_PAUSE_IN_CHUNK): Chunk[] {

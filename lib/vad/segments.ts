@@ -1,6 +1,7 @@
 // Speech probabilities -> speech segments: Silero's get_speech_timestamps as whisper.cpp v1.9.1
 // implements it (whisper_vad_segments_from_probs), kept in TypeScript so chunking policy has one
 // owner. Positions are in samples at 16 kHz.
+import { WHISPER_SAMPLE_RATE } from "../audio/pcm.js";
 
 /** Segmentation parameters, already validated (see lib/vad/options.ts). */
 export interface SegmentationParams {
@@ -17,19 +18,17 @@ export interface SampleRange {
   end: number;
 }
 
-const SAMPLE_RATE = 16_000;
-
 /** Speech segments from per-window probabilities (`windowSamples` samples each). */
 export function speechSegments(probs: ArrayLike<number>, windowSamples: number, p: SegmentationParams): SampleRange[] {
   const nProbs = probs.length;
-  const minSilence = Math.floor((SAMPLE_RATE * p.minSilenceMs) / 1000);
+  const minSilence = Math.floor((WHISPER_SAMPLE_RATE * p.minSilenceMs) / 1000);
   const audioLength = nProbs * windowSamples;
-  const minSpeech = Math.floor((SAMPLE_RATE * p.minSpeechMs) / 1000);
-  const pad = Math.floor((SAMPLE_RATE * p.speechPadMs) / 1000);
-  const capped = SAMPLE_RATE * Math.trunc(p.maxSpeechS) - windowSamples - 2 * pad;
+  const minSpeech = Math.floor((WHISPER_SAMPLE_RATE * p.minSpeechMs) / 1000);
+  const pad = Math.floor((WHISPER_SAMPLE_RATE * p.speechPadMs) / 1000);
+  const capped = WHISPER_SAMPLE_RATE * Math.trunc(p.maxSpeechS) - windowSamples - 2 * pad;
   const maxSpeech = p.maxSpeechS > 100_000 || !(capped >= 0) ? Number.MAX_SAFE_INTEGER : capped;
   // A silence longer than this (98 ms, from silero-vad) marks where an over-long segment may be cut.
-  const minSilenceAtMax = Math.floor((SAMPLE_RATE * 98) / 1000);
+  const minSilenceAtMax = Math.floor((WHISPER_SAMPLE_RATE * 98) / 1000);
   const negThreshold = Math.max(p.threshold - 0.15, 0.01);
 
   const speeches: SampleRange[] = [];
@@ -86,8 +85,8 @@ export function speechSegments(probs: ArrayLike<number>, windowSamples: number, 
 
   // Merge segments less than 200 ms apart, then drop the ones still too short. Unlike whisper.cpp,
   // a merge never undoes a maxSpeechS cut (there, continuous speech comes back as one segment).
-  const maxMergeGap = Math.floor((SAMPLE_RATE * 200) / 1000);
-  const mergedLimit = p.maxSpeechS > 100_000 ? Number.MAX_SAFE_INTEGER : SAMPLE_RATE * p.maxSpeechS;
+  const maxMergeGap = Math.floor((WHISPER_SAMPLE_RATE * 200) / 1000);
+  const mergedLimit = p.maxSpeechS > 100_000 ? Number.MAX_SAFE_INTEGER : WHISPER_SAMPLE_RATE * p.maxSpeechS;
   for (let i = 0; i < speeches.length - 1; i++) {
     if (speeches[i + 1]!.start - speeches[i]!.end < maxMergeGap && speeches[i + 1]!.end - speeches[i]!.start <= mergedLimit) {
       speeches[i]!.end = speeches[i + 1]!.end;

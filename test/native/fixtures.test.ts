@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { inspectGgmlModel } from "../../lib/models/ggml-format.js";
+import { inspectGgmlModel } from "../../lib/models/ggml/inspect.js";
 import { MIN_AUDIO_SECONDS, SCRIPT, SCRIPT_NO_TIMESTAMPS_TEXT, makeAudio, randomModelPath, scriptedModelPath } from "../fixtures/models.js";
 
 const CLI = [process.env.WHISPER_CLI, "/tmp/wcli/bin/whisper-cli"].find((p): p is string => !!p && existsSync(p));
@@ -38,7 +38,7 @@ async function writeWav(name: string, samples: Float32Array): Promise<string> {
   data.writeUInt16LE(16, 34);
   data.write("data", 36);
   data.writeUInt32LE(samples.length * 2, 40);
-  samples.forEach((s, i) => data.writeInt16LE(Math.round(Math.max(-1, Math.min(1, s)) * 32767), 44 + 2 * i));
+  for (const [i, s] of samples.entries()) data.writeInt16LE(Math.round(Math.max(-1, Math.min(1, s)) * 32767), 44 + 2 * i);
   const file = path.join(dir, name);
   await fs.writeFile(file, data);
   return file;

@@ -106,7 +106,10 @@ describe.runIf(realCpu)("order", () => {
       "build/Release/tingwu_whisper.node": cpu,
     });
     const probed: string[] = [];
-    const noGpu = loadNativeFrom({ root, env: {}, cudaDriverPresent: () => true, probe: (f) => (probed.push(f), { ok: true, gpus: 0 }) });
+    const noGpu = loadNativeFrom({ root, env: {}, cudaDriverPresent: () => true, probe: (f) => {
+        probed.push(f);
+        return { ok: true, gpus: 0 };
+      } });
     expect(noGpu.variant).toBe("cpu");
     expect(probed.map((f) => path.relative(root, f))).toEqual([`prebuilds/${tuple}/cuda13/node.napi.glibc.node`, "build/cuda12/tingwu_whisper_cuda12.node"]);
     expect(noGpu.skipped.join("\n")).toContain("sees no CUDA device");
@@ -132,7 +135,10 @@ describe.runIf(realCpu)("order", () => {
   it("loads CUDA when asked with TINGWU_WHISPER_VARIANT=cuda even without a device, but still test-loads it", () => {
     const root = makeRoot({ "build/cuda13/tingwu_whisper_cuda13.node": cpu, "build/Release/tingwu_whisper.node": cpu });
     let probes = 0;
-    const loaded = loadNativeFrom({ root, env: { TINGWU_WHISPER_VARIANT: "cuda" }, cudaDriverPresent: () => false, probe: () => (probes++, { ok: true, gpus: 0 }) });
+    const loaded = loadNativeFrom({ root, env: { TINGWU_WHISPER_VARIANT: "cuda" }, cudaDriverPresent: () => false, probe: () => {
+        probes++;
+        return { ok: true, gpus: 0 };
+      } });
     expect(loaded).toMatchObject({ variant: "cuda", source: "local build" });
     expect(probes).toBe(1);
   });

@@ -89,11 +89,11 @@ describe("PCM conversion (property)", () => {
       fc.property(fc.array(fc.integer({ min: -32768, max: 32767 }), { minLength: 1, maxLength: 2000 }), fc.nat(1), (ints, offset) => {
         // Unaligned views must work too (a Buffer slice at an odd offset).
         const backing = Buffer.alloc(ints.length * 2 + offset);
-        ints.forEach((v, i) => backing.writeInt16LE(v, offset + i * 2));
+        for (const [i, v] of ints.entries()) backing.writeInt16LE(v, offset + i * 2);
         const bytes = backing.subarray(offset);
         const f = pcm16ToFloat32(bytes);
         expect(f.length).toBe(ints.length);
-        ints.forEach((v, i) => expect(f[i]).toBe(v / 32768));
+        for (const [i, v] of ints.entries()) expect(f[i]).toBe(v / 32768);
         expect(Buffer.compare(float32ToPcm16(f), bytes)).toBe(0);
       }),
       { numRuns: RUNS },

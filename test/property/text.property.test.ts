@@ -5,6 +5,7 @@ import { formatTimestamp, toSrt, toTsv, toVtt } from "../../lib/formats/subtitle
 import { buildHotwordPrompt, HOTWORD_PROMPT_PREFIX, parseHotwordTerms } from "../../lib/tingwu/hotwords.js";
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
+// biome-ignore lint/suspicious/noControlCharactersInRegex: Python's line boundaries include \x1c-\x1e
 const term = fc.string({ minLength: 1, maxLength: 12 }).filter((t) => t.trim() !== "" && !/[\r\n\v\f\u001c-\u001e\u0085\u2028\u2029]/.test(t));
 
 describe("hotword prompt (property)", () => {

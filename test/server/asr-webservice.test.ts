@@ -1,7 +1,7 @@
 // whisper-asr-webservice's /asr and /detect-language over a real socket, with the scripted model.
 import { deflateSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WhisperBackend } from "../../lib/backends/whisper.js";
+import type { WhisperBackend } from "../../lib/backends/whisper.js";
 import { makeAudio } from "../fixtures/models.js";
 import { form, postForm, rawPcm, SCRIPT, startTestServer, wavFile } from "./helpers.js";
 import type { TestServer } from "./helpers.js";

@@ -1,7 +1,7 @@
 // The OpenAI dialect, driven by the official `openai` npm client, unmodified, over 127.0.0.1.
 import OpenAI, { toFile } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WhisperBackend } from "../../lib/backends/whisper.js";
+import type { WhisperBackend } from "../../lib/backends/whisper.js";
 import { makeAudio } from "../fixtures/models.js";
 import { form, NOT_WAV, postForm, SCRIPT, SCRIPT_TEXT, startTestServer, wavFile } from "./helpers.js";
 import type { TestServer } from "./helpers.js";

@@ -37,7 +37,7 @@ describe("InferenceQueue", () => {
     });
     await new Promise((r) => setTimeout(r, 10));
     expect([queue.running, queue.waiting]).toEqual([1, 2]);
-    gates.forEach((g) => g.resolve());
+    for (const g of gates) g.resolve();
     await Promise.all(runs);
     expect(order).toEqual([0, 1, 2]);
     expect([queue.running, queue.waiting, queue.admitted]).toEqual([0, 0, 0]);
@@ -51,7 +51,9 @@ describe("InferenceQueue", () => {
     const second = queue.tryAdmit()!;
     const controller = new AbortController();
     let ran = false;
-    const waiting = second.run(async () => void (ran = true), controller.signal);
+    const waiting = second.run(async () => {
+      ran = true;
+    }, controller.signal);
     controller.abort();
     await expect(waiting).rejects.toBeInstanceOf(AbortError);
     second.release();

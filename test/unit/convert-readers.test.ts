@@ -47,7 +47,7 @@ describe("vocabulary files", () => {
   };
 
   it("reads vocabulary.txt, vocabulary.json, tokenizer.json and vocab.json + added_tokens.json", async () => {
-    await expectTokens(await write("txt", { "vocabulary.txt": tokens.join("\n") + "\n" }), "vocabulary.txt");
+    await expectTokens(await write("txt", { "vocabulary.txt": `${tokens.join("\n")}\n` }), "vocabulary.txt");
     await expectTokens(await write("json", { "vocabulary.json": JSON.stringify(tokens) }), "vocabulary.json");
     const vocab = Object.fromEntries(tokens.slice(0, 4).map((t, i) => [t, i]));
     const added = [{ id: 4, content: "<|endoftext|>" }, { id: 5, content: "<|startoftranscript|>" }];

@@ -4,8 +4,9 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { byteLevelEncode } from "../../lib/models/convert/vocabulary.js";
-import { expectedTensors, f32ToF16Bits } from "../../lib/models/ggml-format.js";
-import type { GgmlTensorSpec, WhisperHparams } from "../../lib/models/ggml-format.js";
+import { expectedTensors } from "../../lib/models/ggml/format.js";
+import { f32ToF16Bits } from "../../lib/models/ggml/writer.js";
+import type { GgmlTensorSpec, WhisperHparams } from "../../lib/models/ggml/format.js";
 
 export const H: WhisperHparams = {
   nVocab: 51865, nAudioCtx: 1500, nAudioState: 8, nAudioHead: 2, nAudioLayer: 2,
@@ -17,7 +18,10 @@ export const D = H.nAudioState;
 // The model: one known value array per whisper.cpp tensor, in PyTorch (row-major) shape.
 
 let seed = 12345;
-const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+const random = () => {
+  seed = (seed * 1103515245 + 12345) >>> 0;
+  return (seed / 2 ** 32) * 2 - 1;
+};
 const F16 = new Float32Array(1);
 /** A value that f16 represents exactly, so any source dtype converts to the same f16 bits. */
 const f16Exact = (x: number) => {
@@ -175,7 +179,7 @@ export async function writeCt2(dir: string, o: Ct2Options = {}, vocab = TOKENS):
   await fs.mkdir(dir, { recursive: true });
   const { vars, aliases } = ct2Variables(o);
   await fs.writeFile(path.join(dir, "model.bin"), ct2File(vars, aliases, o.spec));
-  await fs.writeFile(path.join(dir, "vocabulary.txt"), vocab.join("\n") + "\n");
+  await fs.writeFile(path.join(dir, "vocabulary.txt"), `${vocab.join("\n")}\n`);
   return dir;
 }
 

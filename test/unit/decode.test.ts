@@ -286,6 +286,6 @@ describe.skipIf(!hasFfmpeg)("decodeAudio through ffmpeg", () => {
   it("runs concurrent decodes without interference", async () => {
     const names = ["tone.mp3", "tone.ogg", "tone.flac", "moov-last.m4a"];
     const results = await Promise.all(names.map(async (n) => decodeAudio(await fs.readFile(files[n]!))));
-    results.forEach((r) => expect(toneHz(r.samples, 16_000)).toBeCloseTo(1000, 0));
+    for (const r of results) expect(toneHz(r.samples, 16_000)).toBeCloseTo(1000, 0);
   });
 });

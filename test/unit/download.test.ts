@@ -217,10 +217,10 @@ describe("resolveModelFile", () => {
   });
 
   it("checks official names against whisper.cpp's published SHA-1", async () => {
-    expect(OFFICIAL_MODEL_SHA1["tiny"]).toMatch(/^[0-9a-f]{40}$/);
+    expect(OFFICIAL_MODEL_SHA1.tiny).toMatch(/^[0-9a-f]{40}$/);
     const error = await rejection(resolveModelFile("tiny", { downloadRoot: root, baseUrl, ...fast }));
     expect((error as ModelDownloadError).reason).toBe("checksum");
-    expect(error.message).toContain(OFFICIAL_MODEL_SHA1["tiny"]);
+    expect(error.message).toContain(OFFICIAL_MODEL_SHA1.tiny);
     expect(error.message).toContain("WHISPER_MODEL_SHA256");
     expect(await exists(path.join(root, "ggml-tiny.bin"))).toBe(false);
   });

@@ -2,18 +2,12 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  detectModelType,
-  expectedTensors,
-  f32ToF16Bits,
-  GgmlFormatError,
-  inspectGgmlModel,
-  melFilterBank,
-  tensorByteSize,
-  WHISPER_DIMS,
-  writeGgmlModel,
-} from "../../lib/models/ggml-format.js";
-import type { GgmlModelInput, GgmlTensorInfo, GgmlTensorInput, ModelHeaderInfo, WhisperHparams } from "../../lib/models/ggml-format.js";
+import { detectModelType, expectedTensors, GgmlFormatError, melFilterBank, tensorByteSize, WHISPER_DIMS } from "../../lib/models/ggml/format.js";
+import { f32ToF16Bits, writeGgmlModel } from "../../lib/models/ggml/writer.js";
+import { inspectGgmlModel } from "../../lib/models/ggml/inspect.js";
+import type { GgmlTensorInfo, WhisperHparams } from "../../lib/models/ggml/format.js";
+import type { GgmlModelInput, GgmlTensorInput } from "../../lib/models/ggml/writer.js";
+import type { ModelHeaderInfo } from "../../lib/models/ggml/inspect.js";
 
 const SMALL: WhisperHparams = {
   nVocab: 51865, nAudioCtx: 1500, nAudioState: 32, nAudioHead: 1, nAudioLayer: 1,

@@ -4,7 +4,7 @@ import { float32ToPcm16, pcm16ToFloat32 } from "../../lib/audio/pcm.js";
 /** s16le bytes for the given integers, written independently of the code under test. */
 function s16le(values: number[]): Buffer {
   const out = Buffer.alloc(values.length * 2);
-  values.forEach((v, i) => out.writeInt16LE(v, i * 2));
+  for (const [i, v] of values.entries()) out.writeInt16LE(v, i * 2);
   return out;
 }
 

@@ -3,10 +3,13 @@
 // sliced from the source before anything is written; the file then streams out one tensor at a
 // time and appears atomically.
 import fs from "node:fs/promises";
+import type { Stats } from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { detectModelType, GGML_FILE_MAGIC, melFilterBank, validateHparams, writeGgmlModel } from "../ggml-format.js";
-import type { GgmlTensorInput, GgmlTensorSpec, WhisperHparams, WhisperModelType } from "../ggml-format.js";
+import { detectModelType, GGML_FILE_MAGIC, melFilterBank, validateHparams } from "../ggml/format.js";
+import { writeGgmlModel } from "../ggml/writer.js";
+import type { GgmlTensorSpec, WhisperHparams, WhisperModelType } from "../ggml/format.js";
+import type { GgmlTensorInput } from "../ggml/writer.js";
 import { Ct2Source } from "./ct2.js";
 import { describeCt2Whisper } from "./ct2-whisper.js";
 import { ConvertError } from "./errors.js";
@@ -90,7 +93,7 @@ async function sniffFile(file: string): Promise<SourceFormat> {
 
 /** Finds the weights in a model directory (or takes a weights file) and tells its format. */
 export async function locateSource(input: string): Promise<LocatedSource> {
-  let stat;
+  let stat: Stats;
   try {
     stat = await fs.stat(input);
   } catch (error) {
@@ -100,7 +103,7 @@ export async function locateSource(input: string): Promise<LocatedSource> {
   const candidates: [string, SourceFormat][] = [
     ["model.bin", "ctranslate2"], ["model.safetensors.index.json", "safetensors"], ["model.safetensors", "safetensors"],
   ];
-  for (const [name, format] of candidates) {
+  for (const [name] of candidates) {
     const weights = path.join(input, name);
     if (await exists(weights)) return { format: await sniffFile(weights), weights, dir: input };
   }

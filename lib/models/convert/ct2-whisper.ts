@@ -2,7 +2,7 @@
 // CTranslate2 fuses self-attention Q|K|V into one linear (linear_0) and cross-attention K|V
 // (attention/linear_1), with zero rows in the fused bias where Whisper's keys have none. It ties
 // the output projection to the token embedding through an alias, as whisper.cpp assumes.
-import type { WhisperHparams } from "../ggml-format.js";
+import type { WhisperHparams } from "../ggml/format.js";
 import type { Ct2Source } from "./ct2.js";
 import { sameValues } from "./source.js";
 import { ConvertError } from "./errors.js";

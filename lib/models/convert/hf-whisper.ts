@@ -3,7 +3,7 @@
 // are checked against the tensor shapes.
 import fs from "node:fs/promises";
 import path from "node:path";
-import type { WhisperHparams } from "../ggml-format.js";
+import type { WhisperHparams } from "../ggml/format.js";
 import { ConvertError } from "./errors.js";
 import { parseGgmlName } from "./layout.js";
 import type { ModelMapping, SourceSlice } from "./layout.js";

@@ -1,7 +1,7 @@
 // The ggml side of a conversion: which tensors to write, in which order, and where each one's
 // data comes from in the source model.
-import { expectedTensors } from "../ggml-format.js";
-import type { GgmlTensorSpec, WhisperHparams } from "../ggml-format.js";
+import { expectedTensors } from "../ggml/format.js";
+import type { GgmlTensorSpec, WhisperHparams } from "../ggml/format.js";
 
 /** Part of a source tensor: whole, or rows [start, end) of its outermost dimension. */
 export interface SourceSlice {

@@ -5,9 +5,9 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { GGML_FILE_MAGIC } from "../ggml-format.js";
+import { GGML_FILE_MAGIC } from "../ggml/format.js";
 import { SequentialWriter, writeTensor } from "../ggml/writer.js";
-import type { GgmlTensorSpec } from "../ggml-format.js";
+import type { GgmlTensorSpec } from "../ggml/format.js";
 import { ConvertError } from "./errors.js";
 import { SafetensorsSource } from "./safetensors.js";
 import { asF32 } from "./source.js";

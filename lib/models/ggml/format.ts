@@ -4,6 +4,8 @@
 //   i32 n_dims, i32 name length, i32 ggml type, i32 ne[n_dims], name, raw data.
 // Everything is little-endian and unaligned. The inspector exists because whisper.cpp trusts this
 // data: a bad ftype, n_dims > 4 or a vocab without " " abort() or corrupt the process.
+import { WHISPER_SAMPLE_RATE } from "../../audio/pcm.js";
+import { WhisperError } from "../../errors.js";
 
 export const GGML_FILE_MAGIC = 0x67676d6c;
 /** whisper.cpp's FFT has 400 points, so each mel filter has 1 + 400/2 bins. */
@@ -162,12 +164,10 @@ export type GgmlFormatErrorCode =
   | "ENOENT" | "EMPTY" | "TRUNCATED" | "BAD_MAGIC" | "BAD_HPARAMS" | "BAD_MEL_FILTERS" | "BAD_VOCAB" | "BAD_TENSOR" | "MISSING_TENSORS";
 
 /** The bytes are not a whisper.cpp ggml model that v1.9.1 can load safely. */
-export class GgmlFormatError extends Error {
-  readonly code: GgmlFormatErrorCode;
+export class GgmlFormatError extends WhisperError {
+  declare readonly code: GgmlFormatErrorCode;
   constructor(code: GgmlFormatErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "GgmlFormatError";
-    this.code = code;
+    super(message, code, options);
   }
 }
 
@@ -268,7 +268,7 @@ export function detectModelType(h: WhisperHparams): WhisperModelType {
  * which is what OpenAI Whisper (and so every ggml conversion) ships.
  */
 export function melFilterBank(nMels: number): MelFilters {
-  const sr = 16000;
+  const sr = WHISPER_SAMPLE_RATE;
   const nFft = WHISPER_N_FFT_BINS;
   // Slaney mel scale: linear below 1 kHz, logarithmic above.
   const fSp = 200 / 3;

@@ -6,13 +6,13 @@ import path from "node:path";
 import {
   GGML_FILE_MAGIC,
   GgmlFormatError,
-  GgmlTensorSpec,
-  GgmlTypeName,
+  type GgmlTensorSpec,
+  type GgmlTypeName,
   HPARAM_KEYS,
-  MelFilters,
+  type MelFilters,
   TYPES,
   WHISPER_N_FFT_BINS,
-  WhisperHparams,
+  type WhisperHparams,
   expectedTensors,
   tensorByteSize,
   validateHparams,
@@ -68,7 +68,7 @@ export class SequentialWriter {
   async i32s(...values: number[]): Promise<void> {
     const b = new Uint8Array(values.length * 4);
     const view = new DataView(b.buffer);
-    values.forEach((v, i) => view.setInt32(i * 4, v, true));
+    for (const [i, v] of values.entries()) view.setInt32(i * 4, v, true);
     await this.bytes(b);
   }
   async flush(): Promise<void> {

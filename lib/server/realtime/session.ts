@@ -1,5 +1,6 @@
 // One /ws/realtime connection: heartbeats, limits, and one Streamer per utterance. Everything the
 // client sends is checked here; results go out in the order they were produced.
+import { WHISPER_SAMPLE_RATE } from "../../audio/pcm.js";
 import { randomUUID } from "node:crypto";
 import type { FastifyBaseLogger } from "fastify";
 import type { WebSocket } from "ws";
@@ -48,7 +49,7 @@ export class RealtimeSession {
         heartbeat_interval: s.wsHeartbeatInterval,
         compression: s.wsCompression,
         // Additions: what the audio must be and the limits that apply.
-        sample_rate: 16_000,
+        sample_rate: WHISPER_SAMPLE_RATE,
         format: "pcm_s16le",
         step_ms: s.realtimeStepMs,
         max_frame_bytes: s.realtimeMaxFrameBytes,
