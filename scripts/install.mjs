@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { ROOT } from "./build-flags.mjs";
 import { chooseCudaBinary, nativeCandidates, probeInChild } from "./native-binaries.mjs";
+import { NODEJS_WHISPER_VERSION, whisperCppDir } from "./whisper-source.mjs";
 
 if (process.env.TINGWU_WHISPER_SKIP_BUILD === "1") process.exit(0);
 
@@ -41,6 +42,13 @@ if (!process.env.TINGWU_WHISPER_FORCE_BUILD) {
 }
 
 console.error(`tingwu-whisper: no usable ${variant} binary; building it from source (needs cmake and a C++17 compiler)`);
+// The whisper.cpp source is needed only now, to compile.
+try {
+  process.env.WHISPER_CPP_DIR = whisperCppDir({ root: ROOT });
+} catch (error) {
+  console.error(`tingwu-whisper: ${error.message}. Set WHISPER_CPP_DIR to a whisper.cpp v1.9.1 tree, or install nodejs-whisper@${NODEJS_WHISPER_VERSION}.`);
+  process.exit(1);
+}
 const [cmd, args] =
   variant === "cuda"
     ? ["bash", [path.join(ROOT, "scripts", "build-cuda.sh")]]
