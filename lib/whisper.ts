@@ -229,7 +229,7 @@ function toSegment(s: NativeSegment): Segment {
  * for some windows (e.g. -1007280 ms with noTimestamps and greedy decoding) and window ends past
  * the end of short audio.
  */
-function clampSegments(segments: Segment[], offsetMs: number, audioMs: number): Segment[] {
+export function clampSegments<S extends { start: number; end: number }>(segments: S[], offsetMs: number, audioMs: number): S[] {
   let floor = offsetMs;
   for (const s of segments) {
     s.end = Math.min(Math.max(s.end, floor), audioMs);

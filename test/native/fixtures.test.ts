@@ -9,6 +9,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inspectGgmlModel } from "../../lib/models/ggml/inspect.js";
+import { encodeWav16 } from "../helpers/wav.js";
 import { MIN_AUDIO_SECONDS, SCRIPT, SCRIPT_NO_TIMESTAMPS_TEXT, makeAudio, randomModelPath, scriptedModelPath } from "../fixtures/models.js";
 
 const CLI = [process.env.WHISPER_CLI, "/tmp/wcli/bin/whisper-cli"].find((p): p is string => !!p && existsSync(p));
@@ -25,22 +26,8 @@ afterAll(async () => {
 });
 
 async function writeWav(name: string, samples: Float32Array): Promise<string> {
-  const data = Buffer.alloc(44 + samples.length * 2);
-  data.write("RIFF", 0);
-  data.writeUInt32LE(36 + samples.length * 2, 4);
-  data.write("WAVEfmt ", 8);
-  data.writeUInt32LE(16, 16);
-  data.writeUInt16LE(1, 20); // PCM
-  data.writeUInt16LE(1, 22); // mono
-  data.writeUInt32LE(16000, 24);
-  data.writeUInt32LE(32000, 28);
-  data.writeUInt16LE(2, 32);
-  data.writeUInt16LE(16, 34);
-  data.write("data", 36);
-  data.writeUInt32LE(samples.length * 2, 40);
-  for (const [i, s] of samples.entries()) data.writeInt16LE(Math.round(Math.max(-1, Math.min(1, s)) * 32767), 44 + 2 * i);
   const file = path.join(dir, name);
-  await fs.writeFile(file, data);
+  await fs.writeFile(file, encodeWav16(samples));
   return file;
 }
 

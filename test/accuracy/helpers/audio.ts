@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { decodeAudio } from "../../../lib/audio/decode.js";
-import { float32ToPcm16 } from "../../../lib/audio/pcm.js";
+import { encodeWav16 } from "../../helpers/wav.js";
 
 export const hasCommand = (cmd: string, versionFlag = "--version"): boolean => spawnSync(cmd, [versionFlag], { stdio: "ignore" }).status === 0;
 
@@ -12,24 +12,6 @@ export async function loadAudio(file: string): Promise<Float32Array> {
   return (await decodeAudio(file)).samples;
 }
 
-/** A 16 kHz mono 16-bit PCM WAV of the samples. */
-function wav16k(samples: Float32Array): Buffer {
-  const data = float32ToPcm16(samples);
-  const h = Buffer.alloc(44);
-  h.write("RIFF", 0, "ascii");
-  h.writeUInt32LE(36 + data.length, 4);
-  h.write("WAVEfmt ", 8, "ascii");
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20); // PCM
-  h.writeUInt16LE(1, 22); // mono
-  h.writeUInt32LE(16_000, 24);
-  h.writeUInt32LE(32_000, 28);
-  h.writeUInt16LE(2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write("data", 36, "ascii");
-  h.writeUInt32LE(data.length, 40);
-  return Buffer.concat([h, data]);
-}
 
 /**
  * Synthesises `text` with espeak-ng (22.05 kHz), resamples it to 16 kHz with the project's
@@ -41,7 +23,7 @@ export async function synthesize(voice: string, text: string, dir: string, name:
   const r = spawnSync("espeak-ng", ["-v", voice, "-w", raw, text], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`espeak-ng -v ${voice} failed (${r.status}): ${r.stderr}`);
   const wav = path.join(dir, `${name}.wav`);
-  await fs.writeFile(wav, wav16k(await loadAudio(raw)));
+  await fs.writeFile(wav, encodeWav16(await loadAudio(raw)));
   return { wav, samples: await loadAudio(wav) };
 }
 

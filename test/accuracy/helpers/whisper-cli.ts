@@ -56,16 +56,3 @@ export async function runWhisperCli(cli: string, model: string, wav: string, opt
   };
 }
 
-/**
- * The bounds policy Whisper.transcribe() applies to whisper.cpp's segments (ends inside the audio,
- * starts in order), applied to the CLI's raw numbers so both are compared on the same terms.
- */
-export function clampLikeAddon(segments: CliSegment[], audioMs: number): CliSegment[] {
-  let floor = 0;
-  return segments.map((s) => {
-    const end = Math.min(Math.max(s.end, floor), audioMs);
-    const start = Math.min(Math.max(s.start, floor), end);
-    floor = start;
-    return { start, end, text: s.text };
-  });
-}
