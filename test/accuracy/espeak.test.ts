@@ -11,7 +11,7 @@ import { durationMs, hasCommand, synthesize } from "./helpers/audio.js";
 import { expectSameAsCli, expectSegmentsInside, report } from "./helpers/checks.js";
 import { HAVE_REAL_MODEL, NO_MODEL_MESSAGE, REAL_MODEL, THREADS } from "./helpers/env.js";
 import { characterErrorRate, editDistance, normalizeChars, normalizeWords, percent } from "./helpers/text.js";
-import { ensureWhisperCli, runWhisperCli } from "./helpers/whisper-cli.js";
+import { ensureWhisperCli, runAddonLikeCli } from "./helpers/whisper-cli.js";
 
 // Several sentences per clip: Whisper, like people, does better on robotic speech with context.
 const ENGLISH = [
@@ -107,7 +107,7 @@ describe.skipIf(!HAVE_REAL_MODEL || !HAVE_ESPEAK)(title, () => {
     const cli = ensureWhisperCli();
     if (!cli) throw new Error("whisper-cli is missing and `node scripts/build-native.mjs --cli` could not build it");
     for (const [clip, language] of [[english[0]!, "auto"], [mandarin[0]!, "zh"]] as const) {
-      const out = await runWhisperCli(cli, REAL_MODEL, clip.wav, { language, threads: THREADS, outDir: tmp });
+      const out = await runAddonLikeCli(cli, REAL_MODEL, clip.wav, { language, threads: THREADS, outDir: tmp });
       report(`${path.basename(clip.wav)} whisper-cli`, { ms: out.wallMs, language: out.language, segments: out.segments });
       expectSameAsCli(clip.result, out, durationMs(clip.samples));
     }

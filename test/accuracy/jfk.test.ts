@@ -12,7 +12,7 @@ import { durationMs, hasCommand, loadAudio } from "./helpers/audio.js";
 import { DEFAULT_REAL_TINY_EN, HAVE_REAL_MODEL, HAVE_TINY_EN, JFK_MP3, JFK_TEXT, JFK_WAV, NO_MODEL_MESSAGE, REAL_MODEL, THREADS } from "./helpers/env.js";
 import { expectSegmentsInside, expectSameAsCli, report } from "./helpers/checks.js";
 import { percent, wordErrorRate } from "./helpers/text.js";
-import { ensureWhisperCli, runWhisperCli } from "./helpers/whisper-cli.js";
+import { ensureWhisperCli, runAddonLikeCli } from "./helpers/whisper-cli.js";
 
 describe.skipIf(!HAVE_REAL_MODEL)(HAVE_REAL_MODEL ? `jfk.wav, ${path.basename(REAL_MODEL)}` : NO_MODEL_MESSAGE, () => {
   let model: Whisper;
@@ -52,7 +52,7 @@ describe.skipIf(!HAVE_REAL_MODEL)(HAVE_REAL_MODEL ? `jfk.wav, ${path.basename(RE
   it("matches whisper-cli from the same whisper.cpp exactly (greedy, best of 5, flash attention, auto language)", async () => {
     const cli = ensureWhisperCli();
     if (!cli) throw new Error("whisper-cli is missing and `node scripts/build-native.mjs --cli` could not build it");
-    const out = await runWhisperCli(cli, REAL_MODEL, JFK_WAV, { language: "auto", threads: THREADS, outDir: tmp });
+    const out = await runAddonLikeCli(cli, REAL_MODEL, JFK_WAV, { language: "auto", threads: THREADS, outDir: tmp });
     report("jfk.wav whisper-cli", { ms: out.wallMs, language: out.language, segments: out.segments });
     expectSameAsCli(result, out, durationMs(samples));
   });

@@ -1,19 +1,17 @@
 // Checks the generated fixture models without the addon: the format inspector always, and the
 // scripted transcript through a whisper-cli built from the same whisper.cpp when one is available
 // (WHISPER_CLI, or /tmp/wcli/bin/whisper-cli); those tests are skipped otherwise.
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inspectGgmlModel } from "../../lib/models/ggml/inspect.js";
 import { encodeWav16 } from "../helpers/wav.js";
+import { runWhisperCli } from "../helpers/whisper-cli.js";
 import { MIN_AUDIO_SECONDS, SCRIPT, SCRIPT_NO_TIMESTAMPS_TEXT, makeAudio, randomModelPath, scriptedModelPath } from "../fixtures/models.js";
 
 const CLI = [process.env.WHISPER_CLI, "/tmp/wcli/bin/whisper-cli"].find((p): p is string => !!p && existsSync(p));
-const run = promisify(execFile);
 
 let dir: string;
 
@@ -31,25 +29,7 @@ async function writeWav(name: string, samples: Float32Array): Promise<string> {
   return file;
 }
 
-interface CliResult {
-  language: string;
-  segments: { start: number; end: number; text: string }[];
-  fallbacks: string;
-}
-
-async function transcribe(model: string, wav: string, args: string[]): Promise<CliResult> {
-  const out = path.join(dir, `out-${Math.random().toString(36).slice(2)}`);
-  const { stderr } = await run(CLI ?? "", ["-m", model, "-f", wav, "-t", "2", "-oj", "-of", out, ...args], { maxBuffer: 16 << 20 });
-  const json = JSON.parse(await fs.readFile(`${out}.json`, "utf8")) as {
-    result: { language: string };
-    transcription: { offsets: { from: number; to: number }; text: string }[];
-  };
-  return {
-    language: json.result.language,
-    segments: json.transcription.map((s) => ({ start: s.offsets.from, end: s.offsets.to, text: s.text })),
-    fallbacks: /fallbacks =\s*(\d+ p \/\s*\d+ h)/.exec(stderr)?.[1] ?? "?",
-  };
-}
+const transcribe = (model: string, wav: string, args: string[]) => runWhisperCli(CLI ?? "", model, wav, ["-t", "2", ...args], dir);
 
 const shifted = (offsetMs: number) => SCRIPT.segments.map((s) => ({ ...s, start: s.start + offsetMs, end: s.end + offsetMs }));
 

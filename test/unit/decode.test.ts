@@ -9,6 +9,7 @@ import { float32ToPcm16 } from "../../lib/audio/pcm.js";
 import { AudioDecodeError } from "../../lib/audio/wav.js";
 import { AbortError } from "../../lib/errors.js";
 import { encodeWav16 } from "../helpers/wav.js";
+import { rejection } from "../helpers/rejection.js";
 
 const hasFfmpeg = await ffmpegAvailable();
 
@@ -39,15 +40,6 @@ function peak(x: Float32Array): number {
   let max = 0;
   for (const v of x.subarray(Math.floor(x.length / 4), Math.floor((3 * x.length) / 4))) max = Math.max(max, Math.abs(v));
   return max;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a rejection");
 }
 
 let dir: string;

@@ -12,6 +12,7 @@ import { modelFileName, OFFICIAL_MODEL_SHA1, parseModelSpec } from "../../lib/mo
 import { ModelNotFoundError, resolveModelFile } from "../../lib/models/resolve.js";
 import { startProxy } from "../helpers/proxy.js";
 import type { TestProxy } from "../helpers/proxy.js";
+import { rejection } from "../helpers/rejection.js";
 
 /** A generated "model": 3 MiB of deterministic pseudo-random bytes. */
 const MODEL = (() => {
@@ -113,15 +114,6 @@ afterEach(async () => {
 
 const exists = (file: string) => fs.stat(file).then(() => true, () => false);
 const fast = { retryDelayMs: 10, progressIntervalMs: 0 };
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a rejection");
-}
 
 describe("model names", () => {
   it("maps names to ggml-<name>.bin, with large meaning large-v3", () => {
