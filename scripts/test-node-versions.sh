@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 majors=("$@")
 [ ${#majors[@]} -eq 0 ] && majors=(22 24)
 pkg="node-$(node -p 'process.platform + "-" + process.arch')"
-tests=(test/native/loader.test.ts test/native/whisper.test.ts test/server/tingwu.test.ts test/server/openai.test.ts test/pack/commonjs.test.ts)
+tests=(test/native/loader.test.ts test/native/backend.test.ts test/server/tingwu.test.ts test/pack/commonjs.test.ts)
 
 for major in "${majors[@]}"; do
   dir=".node-versions/$major"
