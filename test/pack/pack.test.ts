@@ -100,6 +100,8 @@ describe.runIf(ready)("npm pack with prebuilds", () => {
       expect(install.stdout + install.stderr).toContain(`using prebuilds/${tuple}/node.napi.glibc.node`);
     }
     expect(fs.existsSync(path.join(project, "node_modules", "tingwu-whisper", "build"))).toBe(false);
+    // The whisper.cpp source (nodejs-whisper, 35 MB with its own dependencies and bin) only comes when compiling.
+    expect(fs.existsSync(path.join(project, "node_modules", "nodejs-whisper"))).toBe(false);
 
     const model = await scriptedModelPath({ dims: "mini" });
     const audio = path.join(tmp, "audio.f32");
