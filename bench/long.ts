@@ -36,7 +36,10 @@ async function buildAudio(minutes: number, dir: string): Promise<{ audio: Float3
   const silences: Stretch[] = [];
   const words: string[] = [];
   let seed = 7;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
   let length = 0;
   const target = minutes * 60 * 16000;
   for (let k = 0; length < target; k++) {

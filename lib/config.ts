@@ -174,6 +174,7 @@ function sha256(text: string): Parsed<string> {
 
 function keyList(text: string): Parsed<readonly string[]> {
   const keys = text.split(",").map((k) => k.trim()).filter((k) => k !== "");
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this rejects
   if (keys.some((k) => /[\s\x00-\x1f\x7f]/.test(k))) return fail("comma-separated keys without spaces or control characters");
   return ok(Object.freeze([...new Set(keys)]));
 }

@@ -343,7 +343,8 @@ export class Whisper {
   #promptTokenizer(): PromptTokenizer {
     this.#ensureOpen();
     // Built on first use (~50k entries), so models that never see a prompt don't pay for it.
-    return (this.#tokenizer ??= PromptTokenizer.fromVocabulary(this.#native.vocabulary()));
+    this.#tokenizer ??= PromptTokenizer.fromVocabulary(this.#native.vocabulary());
+    return this.#tokenizer;
   }
 
   /** Transcriptions running now. */

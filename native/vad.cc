@@ -138,7 +138,8 @@ Napi::Value DetectSpeech(const Napi::CallbackInfo &info) {
   std::shared_ptr<std::atomic<bool>> flag = job->aborted;
   Napi::Object handle = Napi::Object::New(env);
   handle.Set("promise", promise);
-  handle.Set("abort", Napi::Function::New(env, [flag](const Napi::CallbackInfo &) { flag->store(true); }, "abort"));
+  handle.Set("abort", Napi::Function::New(
+                          env, [flag](const Napi::CallbackInfo &) { flag->store(true); }, "abort"));
   return handle;
 }
 

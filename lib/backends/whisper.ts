@@ -15,7 +15,7 @@ import { resolveVad, VAD_DEFAULTS } from "../vad/options.js";
 import type { VadOptions } from "../vad/options.js";
 import { Whisper } from "../whisper.js";
 import type { Streamer } from "../stream/streamer.js";
-import type { LanguageDetection, TranscribeOptions, TranscribeResult } from "../whisper.js";
+import type { LanguageDetection, } from "../whisper.js";
 import { DEFAULT_DEVICE, DEVICES } from "./types.js";
 import type { ASRBackend, BackendInfo, BackendOptions, BackendStreamOptions, BackendTranscribeOptions, DetailedBackendResult, Device, SamplesTranscribeOptions } from "./types.js";
 

@@ -153,7 +153,7 @@ export async function startJobWorker(settings: Settings, options: StartJobWorker
       return running;
     },
     close(drainTimeoutMs = 120_000) {
-      return (closing ??= (async () => {
+      closing ??= (async () => {
         const timer = setTimeout(() => {
           handingBack = true;
           worker.cancelAllJobs(SHUTDOWN);
@@ -163,7 +163,8 @@ export async function startJobWorker(settings: Settings, options: StartJobWorker
         clearTimeout(timer);
         await subscriber.quit().catch(() => subscriber.disconnect());
         await redis.quit().catch(() => redis.disconnect());
-      })());
+      })();
+      return closing;
     },
   };
 }

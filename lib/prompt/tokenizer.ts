@@ -18,7 +18,7 @@ export function maxPromptTokens(nTextCtx: number): number {
   return Math.floor(nTextCtx / 2) - 1;
 }
 
-const enum Kind {
+enum Kind {
   Other = 0,
   Alpha = 1,
   Digit = 2,
@@ -73,7 +73,7 @@ export interface PackedVocabulary {
 /** Packs token byte strings (in id order) for {@link PromptTokenizer.fromVocabulary}. */
 export function packVocabulary(tokens: readonly Uint8Array[]): PackedVocabulary {
   const offsets = new Int32Array(tokens.length + 1);
-  tokens.forEach((token, i) => (offsets[i + 1] = offsets[i]! + token.length));
+  for (const [i, token] of tokens.entries()) offsets[i + 1] = offsets[i]! + token.length;
   return { bytes: Buffer.concat(tokens), offsets };
 }
 

@@ -108,7 +108,7 @@ describe.skipIf(missing !== undefined)("the built image (OCI archive, unpacked a
       WorkingDir: "/app",
       ExposedPorts: { "8000/tcp": {} },
     });
-    const env = (config.config?.Env as string[]).join("\n");
+    const env = ((config.config?.Env ?? []) as string[]).join("\n");
     expect(env).toMatch(/^DEVICE=cuda$/m);
     expect(env).toMatch(/^WHISPER_DOWNLOAD_ROOT=\/app\/data\/models\/whisper$/m);
     // The loader picks CUDA when the host has a driver and GPU, the CPU prebuild otherwise.

@@ -69,7 +69,14 @@ const getJob = async (base: string, id: string, query = ""): Promise<JobBody> =>
 };
 const waitFinal = async (base: string, id: string, query = ""): Promise<JobBody> => {
   let job: JobBody | undefined;
-  await waitFor(async () => ((job = await getJob(base, id, query)), ["completed", "failed", "cancelled"].includes(job.state)), 240_000, `job ${id}`);
+  await waitFor(
+    async () => {
+      job = await getJob(base, id, query);
+      return ["completed", "failed", "cancelled"].includes(job.state);
+    },
+    240_000,
+    `job ${id}`,
+  );
   return job!;
 };
 const submitFile = async (base: string, data: Buffer, fields: Record<string, string> = {}) => {

@@ -63,7 +63,14 @@ describe.runIf(REDIS_AVAILABLE)("jobs on BullMQ with a real Redis", () => {
   };
   const waitFinal = async (id: string, timeoutMs = 240_000): Promise<JobBody> => {
     let job: JobBody | undefined;
-    await waitFor(async () => ((job = await getJob(id)), job !== undefined && ["completed", "failed", "cancelled"].includes(job.state)), timeoutMs, `job ${id} to finish`);
+    await waitFor(
+      async () => {
+        job = await getJob(id);
+        return job !== undefined && ["completed", "failed", "cancelled"].includes(job.state);
+      },
+      timeoutMs,
+      `job ${id} to finish`,
+    );
     return job!;
   };
   const submit = async (data: Buffer): Promise<string> => {

@@ -25,14 +25,11 @@ describe("docker-compose.models.yml", () => {
 
   it("defines tingwu-whisper as TingWu's compose setup expects", () => {
     expect(service.profiles).toEqual(["whisper", "all"]);
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's own ${VAR:-default} syntax
     expect(service.ports).toEqual(["${PORT_WHISPER:-8105}:8000"]);
     expect(environment).toMatchObject({
       ASR_BACKEND: "whisper",
       // TingWu's own compose spelling: WHISPER_DEVICE on the host, DEVICE in the container.
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's own ${VAR:-default} syntax
       DEVICE: "${WHISPER_DEVICE:-cuda}",
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's own ${VAR:-default} syntax
       WHISPER_MODEL: "${WHISPER_MODEL:-large}",
       WHISPER_LANGUAGE: expect.stringMatching(/^\$\{WHISPER_LANGUAGE/),
       WHISPER_DOWNLOAD_ROOT: expect.stringContaining("/app/data/models/whisper"),

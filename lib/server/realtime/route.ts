@@ -6,6 +6,7 @@ import path from "node:path";
 import websocket from "@fastify/websocket";
 import type { FastifyInstance } from "fastify";
 import { canStream } from "../../backends/types.js";
+import type { ASRBackend } from "../../backends/types.js";
 import { PACKAGE_ROOT } from "../../native.js";
 import type { TranscriptionService } from "../service.js";
 import { createKeyChecker, originAllowed, presentedKey } from "./access.js";
@@ -33,7 +34,7 @@ export async function realtimeRoutes(app: FastifyInstance, options: { service: T
     if (!originAllowed(settings.corsOrigins, request.headers.origin)) return refuse(CLOSE.forbiddenOrigin, "Origin not allowed (CORS_ORIGINS)");
     if (!keyAccepted(presentedKey(request.headers, query))) return refuse(CLOSE.unauthorized, "Missing or invalid API key (api_key query parameter, Authorization: Bearer, or X-API-Key)");
     if (open >= settings.realtimeMaxStreams) return refuse(CLOSE.tryAgainLater, `Too many realtime streams: ${open} open (REALTIME_MAX_STREAMS=${settings.realtimeMaxStreams}); retry later`);
-    let backend;
+    let backend: ASRBackend;
     try {
       backend = service.backend();
     } catch (error) {

@@ -132,7 +132,8 @@ export class RealtimeSession {
     }
     // Audio without a preceding {"is_speaking": true} starts an utterance too.
     this.#speaking = true;
-    const streamer = (this.#streamer ??= this.#newStreamer());
+    this.#streamer ??= this.#newStreamer();
+    const streamer = this.#streamer;
     try {
       streamer.writePcm16(bytes);
     } catch (error) {

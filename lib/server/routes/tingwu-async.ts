@@ -4,7 +4,7 @@
 // when it is done (TingWu's frontend waits for it), cancelling the job if the client leaves.
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import type { JobQueue } from "../../jobs/types.js";
+import type { JobInfo, JobQueue } from "../../jobs/types.js";
 import { renderResult } from "../../jobs/render.js";
 import { HttpError } from "../errors.js";
 import { boolField, fileField, textField } from "../multipart.js";
@@ -107,7 +107,7 @@ export const tingwuAsyncRoutes: FastifyPluginAsyncZod<{ service: TranscriptionSe
       const signal = clientSignal(request, reply);
       const audio = await jobAudio(service, request.body.file, true, signal);
       const id = await jobs.submit({ audio, options: callOptions(request.body), format: "tingwu" });
-      let job;
+      let job: JobInfo | undefined;
       try {
         job = await jobs.waitUntilFinal(id, signal);
       } catch (error) {

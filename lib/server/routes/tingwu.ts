@@ -10,7 +10,7 @@ import { asrOptionsField } from "../asr-options.js";
 import type { HotwordStore } from "../../tingwu/hotword-store.js";
 import { toHttpError } from "../errors.js";
 import type { RuntimeConfig } from "../runtime-config.js";
-import { boolField, fileField, filesField, limitedTextField, numberField, textField } from "../multipart.js";
+import { boolField, fileField, filesField, limitedTextField, numberField, } from "../multipart.js";
 import type { UploadedFile } from "../multipart.js";
 import type { Ticket } from "../queue.js";
 import { clientSignal } from "../service.js";
