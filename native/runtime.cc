@@ -1,7 +1,6 @@
 #include "runtime.h"
 
 #include <dlfcn.h>
-#include <strings.h>
 #include <sys/stat.h>
 
 #include <cstdlib>
@@ -93,10 +92,10 @@ bool CpuHasAvx512Fp16() {
   return (d & (1u << 23)) != 0;
 }
 
+// TINGWU_CPU_FP16 is validated by the loader (lib/native.ts), which writes any false word as "0".
 bool Fp16BackendsDisabled() {
   const char *value = std::getenv("TINGWU_CPU_FP16");
-  if (value == nullptr) return false;
-  return std::strcmp(value, "0") == 0 || strcasecmp(value, "off") == 0 || strcasecmp(value, "false") == 0 || strcasecmp(value, "no") == 0;
+  return value != nullptr && std::strcmp(value, "0") == 0;
 }
 
 // Loads the AVX512-FP16 CPU backend that fits this CPU (the AMX one first; ggml's check in each

@@ -2,8 +2,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstdio>
-#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -114,7 +112,6 @@ struct ResultView {
   whisper_token_data Token(int i, int j) const {
     return state ? whisper_full_get_token_data_from_state(state, i, j) : whisper_full_get_token_data(ctx, i, j);
   }
-  int LangId() const { return state ? whisper_full_lang_id_from_state(state) : whisper_full_lang_id(ctx); }
 };
 
 void Collect(const ResultView &view, int from, int to, bool with_tokens, Utf8Joiner &joiner, std::vector<SegmentOut> &out) {
@@ -254,15 +251,26 @@ void OnProgress(whisper_context *, whisper_state *, int progress, void *user_dat
   if (status != napi_ok) delete event;
 }
 
-// "auto-detected language: en (p = 0.977)" is whisper.cpp's only report of the probability.
-double ParseLanguageProbability(const std::string &log) {
-  const char *marker = "auto-detected language: ";
-  size_t pos = log.find(marker);
-  if (pos == std::string::npos) return -1;
-  char lang[16] = {0};
-  double p = -1;
-  if (std::sscanf(log.c_str() + pos + std::strlen(marker), "%15s (p = %lf)", lang, &p) == 2) return p;
-  return -1;
+// Language detection as whisper_full does it when asked for "auto" (the whole file's log-mel, the
+// first 30 s window, the same threads), done here so the probability comes back as a number.
+// whisper_full then runs with the detected code: the same decode. 0, or whisper_full's own -2/-3.
+int DetectLanguage(whisper_context *ctx, whisper_state *state, const float *samples, int n, int threads, TranscribeJob &job) {
+  const int mel = state ? whisper_pcm_to_mel_with_state(ctx, state, samples, n, threads) : whisper_pcm_to_mel(ctx, samples, n, threads);
+  if (mel != 0) {
+    job.error = "whisper.cpp failed to compute the log-mel spectrogram for language detection";
+    return -2;
+  }
+  std::vector<float> probs(whisper_lang_max_id() + 1, 0.0f);
+  const int id = state ? whisper_lang_auto_detect_with_state(ctx, state, 0, threads, probs.data())
+                       : whisper_lang_auto_detect(ctx, 0, threads, probs.data());
+  const char *code = id >= 0 ? whisper_lang_str(id) : nullptr;
+  if (code == nullptr) {
+    job.error = "whisper.cpp failed to detect the language (code " + std::to_string(id) + ")";
+    return -3;
+  }
+  job.language = code;
+  job.language_probability = probs[id];
+  return 0;
 }
 
 // ---- the worker ------------------------------------------------------------------------------------
@@ -345,8 +353,14 @@ class TranscribeWorker : public Napi::AsyncWorker {
     int rc = 0;
     try {
       const int n = static_cast<int>(r.samples.size());
-      rc =
-          default_state ? whisper_full(ctx, params, r.samples.data(), n) : whisper_full_with_state(ctx, state, params, r.samples.data(), n);
+      if (r.language == "auto") {
+        rc = DetectLanguage(ctx, state, r.samples.data(), n, r.threads, job);
+        params.language = job.language.c_str();
+      }
+      if (rc == 0) {
+        rc = default_state ? whisper_full(ctx, params, r.samples.data(), n)
+                           : whisper_full_with_state(ctx, state, params, r.samples.data(), n);
+      }
     } catch (const std::exception &e) {
       rc = -100;
       job.error = std::string("whisper.cpp threw: ") + e.what();
@@ -372,14 +386,7 @@ class TranscribeWorker : public Napi::AsyncWorker {
       Collect(view, 0, view.Segments(), r.include_tokens, joiner, job.segments);
       std::string rest = joiner.Finish();
       if (!rest.empty() && !job.segments.empty()) job.segments.back().text += rest;
-      if (r.language == "auto") {
-        const int lang_id = view.LangId();
-        const char *code = lang_id >= 0 ? whisper_lang_str(lang_id) : nullptr;
-        job.language = code ? code : "";
-        job.language_probability = ParseLanguageProbability(capture.Text());
-      } else {
-        job.language = r.language;
-      }
+      if (r.language != "auto") job.language = r.language;  // else set by DetectLanguage
       if (default_state) {
         if (whisper_timings *t = whisper_get_timings(ctx)) {
           job.timings = *t;

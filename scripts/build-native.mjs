@@ -17,7 +17,9 @@ const require = createRequire(import.meta.url);
 
 const { values } = parseArgs({
   options: {
-    variant: { type: "string", default: process.env.TINGWU_WHISPER_VARIANT || "cpu" },
+    // TINGWU_WHISPER_VARIANT means what it means at run time (cpu | cuda; lib/native.ts); the
+    // portable CPU build (the prebuild) is asked for by --variant portable only.
+    variant: { type: "string", default: process.env.TINGWU_WHISPER_VARIANT?.trim().toLowerCase() || "cpu" },
     cli: { type: "boolean", default: false },
     sanitize: { type: "string" },
     jobs: { type: "string" },
@@ -25,6 +27,10 @@ const { values } = parseArgs({
   },
 });
 
+if (!process.argv.includes("--variant") && !process.argv.some((a) => a.startsWith("--variant=")) && !["cpu", "cuda"].includes(values.variant)) {
+  console.error(`Expected cpu or cuda for TINGWU_WHISPER_VARIANT but received ${JSON.stringify(process.env.TINGWU_WHISPER_VARIANT)} (the portable build: --variant portable)`);
+  process.exit(1);
+}
 const jobs = values.jobs ? Number(values.jobs) : defaultJobs();
 let cudaMajor = values["cuda-major"];
 const cudaHome = process.env.CUDA_HOME || undefined;

@@ -62,7 +62,7 @@ describe("errors", () => {
 
   it("rejects an unknown TINGWU_CPU_FP16 by name", () => {
     expect(() => loadNativeFrom({ root: makeRoot({}), env: { TINGWU_CPU_FP16: "fast" }, probe: noProbe })).toThrow(
-      /Expected 0, 1, off, on, false, true, no or yes for TINGWU_CPU_FP16 but received "fast"/,
+      /Expected true\/false, 1\/0, yes\/no or on\/off for TINGWU_CPU_FP16 but received "fast"/,
     );
   });
 
