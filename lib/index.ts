@@ -11,6 +11,7 @@ export type {
   TranscribeOptions,
   TranscribeResult,
 } from "./whisper.js";
+export { DECODING_DEFAULTS } from "./options.js";
 export { Streamer } from "./stream/index.js";
 export type { StreamFinal, StreamOptions, StreamPartial, StreamSentence, StreamStats } from "./stream/index.js";
 export { AbortError, DisposedError, ModelLoadError, NativeLoadError, TranscriptionError, WhisperError } from "./errors.js";
@@ -22,18 +23,20 @@ export type { Language } from "./languages.js";
 // TingWu backend layer
 export { loadSettings, SettingsError, ASR_BACKENDS, DEVICES, LOG_LEVELS, SETTINGS_VARIABLES } from "./config.js";
 export type { Settings, SettingsIssue, AsrBackendType, Device, LogLevel } from "./config.js";
-export { backendOptionsFromSettings, BUILT_IN_BACKENDS, getBackend, registerBackend, registeredBackends, WhisperBackend, ModelManager } from "./backends/index.js";
+export { backendOptionsFromSettings, BUILT_IN_BACKENDS, canStream, getBackend, registerBackend, registeredBackends, WhisperBackend, ModelManager } from "./backends/index.js";
 export type {
   ASRBackend,
   BackendFactory,
   BackendInfo,
   BackendOptions,
   BackendResult,
+  BackendStreamOptions,
   BackendTranscribeOptions,
   DetailedBackendResult,
   ModelState,
   SamplesTranscribeOptions,
   SentenceInfo,
+  StreamingBackend,
   WhisperBackendOptions,
   WhisperBackendResult,
 } from "./backends/index.js";

@@ -9,6 +9,25 @@ import { describe } from "./util/describe.js";
 
 /** Largest thread count accepted (ggml's own limit is 512). */
 export const MAX_THREADS = 512;
+/**
+ * The addon's decoding defaults (what {@link Whisper.transcribe} uses for an omitted option). They
+ * match whisper-cli's own defaults except `bestOf` 5 and flash attention on, which the tests and
+ * the benchmark pass to whisper-cli to compare like with like (test/helpers/whisper-cli.ts).
+ */
+export const DECODING_DEFAULTS = Object.freeze({
+  temperature: 0,
+  temperatureIncrement: 0.2,
+  beamSize: 1,
+  bestOf: 5,
+  noContext: true,
+  suppressBlank: true,
+  suppressNonSpeechTokens: false,
+  noSpeechThreshold: 0.6,
+  entropyThreshold: 2.4,
+  logprobThreshold: -1,
+  flashAttention: true,
+});
+
 /** whisper.cpp v1.9.1 runs at most 8 decoders (WHISPER_MAX_DECODERS): beamSize and bestOf <= 8. */
 export const MAX_DECODERS = 8;
 

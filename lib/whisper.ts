@@ -10,6 +10,7 @@ import { loadNative } from "./native.js";
 import type { BinaryChoice, NativeModel, NativeModelInfo, NativeRuntimeInfo, NativeSegment, NativeTranscribeParams, NativeTranscribeResult } from "./native.js";
 import {
   checkCallback,
+  DECODING_DEFAULTS,
   checkSamples,
   checkSignal,
   defaultThreads,
@@ -294,7 +295,7 @@ export class Whisper {
     const loading = binding.WhisperModel.load(checked, {
       gpu: opts.gpu ?? true,
       gpuDevice: opts.gpuDevice ?? 0,
-      flashAttention: opts.flashAttention ?? true,
+      flashAttention: opts.flashAttention ?? DECODING_DEFAULTS.flashAttention,
     });
     const wrap = (native: NativeModel) =>
       new Whisper(native, opts.threads ?? defaultThreads(), opts.concurrency ?? 1, typeof checked === "string" ? checked : undefined);
@@ -540,7 +541,7 @@ export class Whisper {
     if (offsetMs + 100 > audioMs) {
       throw new RangeError(`Expected offsetMs to leave at least 100 ms of the ${audioMs} ms of audio but received ${offsetMs}`);
     }
-    const beamSize = opts.beamSize ?? 1;
+    const beamSize = opts.beamSize ?? DECODING_DEFAULTS.beamSize;
     const language = normalizeLanguage(opts.language);
     const translate = opts.translate ?? false;
     return {
@@ -548,24 +549,24 @@ export class Whisper {
       language,
       translate,
       promptTokens: this.#promptTokens(this.#promptText(opts)),
-      temperature: opts.temperature ?? 0,
-      temperatureIncrement: opts.temperatureIncrement ?? 0.2,
+      temperature: opts.temperature ?? DECODING_DEFAULTS.temperature,
+      temperatureIncrement: opts.temperatureIncrement ?? DECODING_DEFAULTS.temperatureIncrement,
       beamSize,
-      bestOf: opts.bestOf ?? 5,
+      bestOf: opts.bestOf ?? DECODING_DEFAULTS.bestOf,
       noTimestamps: opts.noTimestamps ?? false,
       tokenTimestamps: opts.tokenTimestamps ?? false,
       includeTokens: (opts.includeTokens ?? false) || (opts.tokenTimestamps ?? false),
       maxSegmentLength: opts.maxSegmentLength ?? 0,
       splitOnWord: opts.splitOnWord ?? false,
       maxTokensPerSegment: opts.maxTokensPerSegment ?? 0,
-      suppressBlank: opts.suppressBlank ?? true,
-      suppressNonSpeechTokens: opts.suppressNonSpeechTokens ?? false,
-      noSpeechThreshold: opts.noSpeechThreshold ?? 0.6,
-      entropyThreshold: opts.entropyThreshold ?? 2.4,
-      logprobThreshold: opts.logprobThreshold ?? -1,
+      suppressBlank: opts.suppressBlank ?? DECODING_DEFAULTS.suppressBlank,
+      suppressNonSpeechTokens: opts.suppressNonSpeechTokens ?? DECODING_DEFAULTS.suppressNonSpeechTokens,
+      noSpeechThreshold: opts.noSpeechThreshold ?? DECODING_DEFAULTS.noSpeechThreshold,
+      entropyThreshold: opts.entropyThreshold ?? DECODING_DEFAULTS.entropyThreshold,
+      logprobThreshold: opts.logprobThreshold ?? DECODING_DEFAULTS.logprobThreshold,
       offsetMs,
       durationMs: opts.durationMs ?? 0,
-      noContext: opts.noContext ?? true,
+      noContext: opts.noContext ?? DECODING_DEFAULTS.noContext,
       singleSegment: opts.singleSegment ?? false,
     };
   }

@@ -4,6 +4,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
+import { DECODING_DEFAULTS } from "../../lib/options.js";
 
 export interface CliSegment {
   start: number;
@@ -18,6 +19,15 @@ export interface CliResult {
   fallbacks: string;
   wallMs: number;
   stderr: string;
+}
+
+/**
+ * whisper-cli flags for the addon's default decoding (lib/options.ts DECODING_DEFAULTS: beam size,
+ * best-of, flash attention); the other defaults are whisper-cli's own and the same.
+ */
+export function addonDefaultCliArgs(o: { threads: number; language: string; flashAttention?: boolean }): string[] {
+  const d = DECODING_DEFAULTS;
+  return ["-t", String(o.threads), "-l", o.language, "-bs", String(d.beamSize), "-bo", String(d.bestOf), (o.flashAttention ?? d.flashAttention) ? "-fa" : "-nfa"];
 }
 
 let runs = 0;

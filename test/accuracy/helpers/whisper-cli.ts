@@ -3,7 +3,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { runWhisperCli } from "../../helpers/whisper-cli.js";
+import { addonDefaultCliArgs, runWhisperCli } from "../../helpers/whisper-cli.js";
 import type { CliResult } from "../../helpers/whisper-cli.js";
 import { ROOT, WHISPER_CLI } from "./env.js";
 
@@ -21,5 +21,5 @@ export type { CliResult, CliSegment } from "../../helpers/whisper-cli.js";
  * flash attention, temperature fallback 0.2, no context carried between windows.
  */
 export function runAddonLikeCli(cli: string, model: string, wav: string, opts: { language: string; threads: number; outDir: string }): Promise<CliResult> {
-  return runWhisperCli(cli, model, wav, ["-t", String(opts.threads), "-l", opts.language, "-bs", "1", "-bo", "5", "-fa", "-np"], opts.outDir);
+  return runWhisperCli(cli, model, wav, [...addonDefaultCliArgs(opts), "-np"], opts.outDir);
 }
