@@ -374,7 +374,7 @@ export class Whisper {
     const params = this.#nativeParams(opts, audio.length);
     const chinese: ChineseOutput = { script: opts.chineseScript ?? "as-is", punctuation: opts.chinesePunctuation ?? false };
     const vad = resolveVad(opts.vad);
-    if (vad) return this.#transcribeWithVad(audio, params, this.#promptText(opts), vad, signal, onProgress, onSegment, chinese);
+    if (vad) return this.#transcribeWithVad(audio, params, this.#promptText(opts, params.language), vad, signal, onProgress, onSegment, chinese);
 
     await this.#slots.acquire(signal);
     try {
@@ -525,8 +525,8 @@ export class Whisper {
   }
 
   /** The prompt as text: the Chinese script sentence (with `chinesePrompt` and zh) before `initialPrompt`. */
-  #promptText(opts: ReturnType<typeof transcribeOptionsSchema.parse>): string {
-    const chineseLead = opts.chinesePrompt && normalizeLanguage(opts.language) === "zh" && !opts.translate;
+  #promptText(opts: ReturnType<typeof transcribeOptionsSchema.parse>, language: string): string {
+    const chineseLead = opts.chinesePrompt && language === "zh" && !opts.translate;
     return (chineseLead ? scriptPrompt(opts.chineseScript ?? "simplified") : "") + (opts.initialPrompt ?? "");
   }
 
@@ -548,7 +548,7 @@ export class Whisper {
       threads: opts.threads ?? this.#threads,
       language,
       translate,
-      promptTokens: this.#promptTokens(this.#promptText(opts)),
+      promptTokens: this.#promptTokens(this.#promptText(opts, language)),
       temperature: opts.temperature ?? DECODING_DEFAULTS.temperature,
       temperatureIncrement: opts.temperatureIncrement ?? DECODING_DEFAULTS.temperatureIncrement,
       beamSize,

@@ -161,7 +161,8 @@ export class WhisperBackend implements ASRBackend {
       chinesePunctuation: o.chinesePunctuation ?? SERVICE_CHINESE_DEFAULTS.chinesePunctuation,
       chinesePrompt: o.chinesePrompt ?? SERVICE_CHINESE_DEFAULTS.chinesePrompt,
       ...rest,
-      language: language === undefined ? this.#language : normalizeLanguage(language),
+      // Whisper#transcribe normalises a per-call language (a public entry); the default already is.
+      language: language ?? this.#language,
       ...(prompt ? { initialPrompt: prompt } : {}),
       ...(vadOption ? { vad: vadOption } : {}),
     });

@@ -97,6 +97,8 @@ describe("Dockerfile.cuda124", () => {
     expect(instructions.find((l) => !l.startsWith("#"))).toBe("ARG CUDA_VERSION=12.4.1");
     expect(dockerfile).toMatch(/^ARG BASE_IMAGE=nvidia\/cuda:\$\{CUDA_VERSION\}-runtime-ubuntu\$\{UBUNTU_VERSION\}@sha256:[0-9a-f]{64}$/m);
     expect(dockerfile).toMatch(/^ARG BUILD_IMAGE=nvidia\/cuda:\$\{CUDA_VERSION\}-devel-ubuntu\$\{UBUNTU_VERSION\}@sha256:[0-9a-f]{64}$/m);
+    // A current Node.js LTS (22 or 24), by checksum.
+    expect(dockerfile).toMatch(/^ARG NODE_VERSION=(22|24)\.\d+\.\d+$/m);
     expect(dockerfile).toMatch(/^ARG NODE_SHA256=[0-9a-f]{64}$/m);
     expect(dockerfile).toMatch(/^ARG NPM_SHA256=[0-9a-f]{64}$/m);
     const froms = instructions.filter((l) => l.startsWith("FROM "));
