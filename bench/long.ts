@@ -4,14 +4,16 @@
 // another, each with the previous chunk's text as prompt) and on+parallel (chunks decoded at once
 // on the model's state pool, no carried prompt): wall time, real-time factor, WER against the
 // script, and the words emitted inside the silent stretches (hallucinations).
+import { existsSync } from "node:fs";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { Whisper } from "../lib/index.js";
+import { runtimeInfo, Whisper } from "../lib/index.js";
 import type { TranscribeResult } from "../lib/index.js";
 import { loadAudio, synthesize } from "../test/accuracy/helpers/audio.js";
 import { JFK_TEXT, JFK_WAV } from "../test/accuracy/helpers/env.js";
 import { normalizeWords, wordErrorRate } from "../test/accuracy/helpers/text.js";
+import { cores, RESULTS, ROOT } from "./context.js";
 
 const SENTENCES = [
   "Good morning everyone, let us start the weekly planning meeting.",
@@ -124,4 +126,27 @@ export async function runLong(o: { model: string; vadModel: string; minutes: num
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
+}
+
+/** --long: long-form audio with silences, VAD off / on / on+parallel, into bench/results/long-latest.{json,md}. */
+export async function longOnly(o: { modes: string; minutes: string; model?: string; vadModel?: string; threads?: string }): Promise<void> {
+  const modes = o.modes.split(",").map((m) => m.trim());
+  const bad = modes.find((m) => !(LONG_MODES as readonly string[]).includes(m));
+  if (bad !== undefined) throw new RangeError(`Expected ${LONG_MODES.join(", ")} in --long-modes but received ${JSON.stringify(bad)}`);
+  const model = o.model ?? path.join(ROOT, "data", "models", "real", "ggml-base.bin");
+  const vadModel = o.vadModel ?? path.join(ROOT, "data", "models", "real", "ggml-silero-v6.2.0.bin");
+  for (const [file, how] of [[model, "bash scripts/fetch-real-model.sh"], [vadModel, "bash scripts/fetch-real-model.sh --vad-only"]]) {
+    if (!existsSync(file!)) throw new Error(`${file} is missing: run ${how}`);
+  }
+  const threads = o.threads ? Number(o.threads) : cores;
+  const cases = await runLong({ model, vadModel, minutes: Number(o.minutes), threads, modes: modes as (typeof LONG_MODES)[number][] });
+  const info = runtimeInfo();
+  const meta = { date: new Date().toISOString(), model: path.basename(model), vad_model: path.basename(vadModel), cores, cpu: os.cpus()[0]?.model ?? "", variant: info.variant, load: os.loadavg().map((l) => l.toFixed(1)).join(" ") };
+  await fs.mkdir(RESULTS, { recursive: true });
+  await fs.writeFile(path.join(RESULTS, "long-latest.json"), `${JSON.stringify({ meta, cases }, null, 2)}\n`);
+  const header = "| mode | audio s | threads x states | wall s | RTF | WER % | words in silence | VAD ms |\n|---|---|---|---|---|---|---|---|";
+  const rows = cases.map((c) => `| ${c.mode} | ${c.audio_s} | ${c.threads} x ${c.concurrency} | ${(c.wall_ms / 1000).toFixed(1)} | ${c.rtf} | ${c.wer} | ${c.words_in_silence} | ${c.vad_ms ?? "-"} |`);
+  const md = `# Long audio, VAD off / on / on+parallel\n\n${Object.entries(meta).map(([k, v]) => `- ${k}: ${v}`).join("\n")}\n\n${header}\n${rows.join("\n")}\n`;
+  await fs.writeFile(path.join(RESULTS, "long-latest.md"), md);
+  console.log(md);
 }

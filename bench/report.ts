@@ -1,5 +1,58 @@
-// Markdown report and SVG charts for a benchmark run (no dependencies: hand-drawn bars).
-import type { BenchCase, BenchResults } from "./bench.js";
+// The results of a benchmark run: their shape, the console table, the files under bench/results,
+// and the Markdown report with its SVG charts (no dependencies: hand-drawn bars).
+import fs from "node:fs/promises";
+import path from "node:path";
+import type { RunReply } from "./addon-worker.js";
+import { RESULTS } from "./context.js";
+import { round } from "./stats.js";
+
+export interface BenchCase {
+  kind: "duration" | "threads" | "flash-attention" | "concurrency" | "portable-vs-native" | "http";
+  model: string;
+  variant: string;
+  audio_s: number;
+  threads: number;
+  concurrency: number;
+  flash_attention: boolean;
+  runs: number;
+  wall_ms_median: number | null;
+  wall_ms_min: number | null;
+  wall_ms_max: number | null;
+  rtf: number | null;
+  cli_wall_ms_median: number | null;
+  overhead_vs_cli: number | null;
+  overhead_pairs: number[];
+  loop_gap_max_ms: number | null;
+  loop_gap_p99_ms: number | null;
+  rss_peak_mb: number | null;
+  tokens: number;
+  segments: number;
+  timings?: RunReply["timings"];
+  /** The CPU backend module of a portable build (runtimeInfo().cpuBackend), else absent. */
+  cpu_backend?: string | null;
+  cli_encode_ms_median?: number | null;
+  throughput_audio_s_per_s?: number | null;
+  latency_p50_ms?: number | null;
+  latency_p95_ms?: number | null;
+  mb_per_extra_state?: number | null;
+  direct_wall_ms_median?: number | null;
+  http_overhead_ms?: number | null;
+  /** portable-vs-native: the native build, run alternately with the portable one in the same loop. */
+  native_wall_ms_median?: number | null;
+  native_encode_ms_median?: number | null;
+  /** Median of the per-round ratios portable wall / native wall. */
+  portable_vs_native?: number | null;
+  portable_vs_native_pairs?: number[];
+  /** Geometric mean of the pairs with its 95 % confidence interval. */
+  portable_vs_native_geomean?: number | null;
+  portable_vs_native_ci95?: [number | null, number | null];
+}
+
+export interface BenchResults {
+  meta: Record<string, string | number | boolean>;
+  notes: string[];
+  cases: BenchCase[];
+}
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
 
@@ -146,4 +199,43 @@ export function markdown(results: BenchResults, svgNames: { rtf: string; concurr
     );
   }
   return lines.join("\n");
+}
+
+/** The results of the last run (bench/results/latest.json), for the modes that measure one section again. */
+export async function readLatest(): Promise<BenchResults> {
+  return JSON.parse(await fs.readFile(path.join(RESULTS, "latest.json"), "utf8")) as BenchResults;
+}
+
+/** Prints the table and writes <date>-<host>.json, latest.json, latest.md and the charts into bench/results. */
+export async function writeOutputs(results: BenchResults): Promise<void> {
+  printTable(results);
+  const stem = `${results.meta.date}-${results.meta.host}`;
+  await fs.writeFile(path.join(RESULTS, `${stem}.json`), JSON.stringify(results, null, 2));
+  await fs.writeFile(path.join(RESULTS, "latest.json"), JSON.stringify(results, null, 2));
+  await fs.writeFile(path.join(RESULTS, "latest-rtf.svg"), rtfChart(results.cases));
+  await fs.writeFile(path.join(RESULTS, "latest-concurrency.svg"), concurrencyChart(results.cases));
+  await fs.writeFile(path.join(RESULTS, "latest.md"), markdown(results, { rtf: "latest-rtf.svg", concurrency: "latest-concurrency.svg" }));
+  console.log(`\nwrote bench/results/${stem}.json, bench/results/latest.json and bench/results/latest.md`);
+}
+
+function printTable(results: BenchResults): void {
+  const rows = results.cases.map((c) => ({
+    case: c.kind,
+    model: c.model,
+    variant: c.variant,
+    audio_s: c.audio_s,
+    threads: c.threads,
+    conc: c.concurrency,
+    fa: c.flash_attention ? "on" : "off",
+    wall_ms: c.wall_ms_median,
+    x_realtime: c.rtf,
+    cli_ms: c.cli_wall_ms_median,
+    overhead: c.overhead_vs_cli,
+    encode_ms: c.timings?.encodeMs === undefined ? null : round(c.timings.encodeMs),
+    tokens: c.tokens,
+    gap_max_ms: c.loop_gap_max_ms,
+    rss_mb: c.rss_peak_mb,
+  }));
+  console.table(rows);
+  for (const n of results.notes) console.log(`note: ${n}`);
 }
