@@ -1,5 +1,6 @@
 // Runs whisper-cli (built from the same whisper.cpp source and flags) and reads its own timings.
 import { spawn } from "node:child_process";
+import { addonDefaultCliArgs } from "../test/helpers/whisper-cli.js";
 
 export interface CliRun {
   /** Process wall time, including process start and model load. */
@@ -25,8 +26,9 @@ function timing(stderr: string, name: string): number {
 }
 
 export function runCli(cli: string, model: string, wav: string, o: CliOptions): Promise<CliRun> {
-  // Same decoding as the addon's defaults: greedy (beam 1), best_of 5, fallback on, no context.
-  const args = ["-m", model, "-f", wav, "-t", String(o.threads), "-l", o.language, "-bs", "1", "-bo", "5", o.flashAttention ? "-fa" : "-nfa"];
+  // Same decoding as the addon's defaults (lib/options.ts DECODING_DEFAULTS: greedy, best_of 5,
+  // fallback on, no context), with the flags the tests' whisper-cli runs use.
+  const args = ["-m", model, "-f", wav, ...addonDefaultCliArgs({ threads: o.threads, language: o.language, flashAttention: o.flashAttention })];
   if (!o.gpu) args.push("-ng");
   return new Promise((resolve, reject) => {
     const started = performance.now();
