@@ -8,16 +8,14 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { fileURLToPath } from "node:url";
 import { scriptedModelPath } from "../test/fixtures/models.js";
 import { encodeWav16 } from "../test/helpers/wav.js";
 import { makeAudio } from "../test/fixtures/models.js";
 import { freePort, startCli, startRedis } from "../test/jobs/processes.js";
 import type { CliProcess } from "../test/jobs/processes.js";
+import { cores, RESULTS } from "./context.js";
 import { median, round } from "./stats.js";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const RESULTS = path.join(ROOT, "bench", "results");
 
 const { values } = parseArgs({
   options: {
@@ -34,7 +32,6 @@ const JOBS = Number(values.jobs);
 const ROUNDS = Number(values.rounds);
 const SECONDS = Number(values.seconds);
 const WORKERS = values.workers!.split(",").map(Number);
-const cores = os.availableParallelism();
 const log = (text: string) => process.stderr.write(`[bench:jobs] ${text}\n`);
 
 interface Job {

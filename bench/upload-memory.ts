@@ -7,11 +7,10 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { scriptedModelPath } from "../test/fixtures/models.js";
+import { ROOT } from "./context.js";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const { values } = parseArgs({
   options: { uploads: { type: "string", default: "6" }, mb: { type: "string", default: "90" }, pool: { type: "string", default: "1" }, queue: { type: "string", default: "2" } },
 });
