@@ -255,8 +255,11 @@ function decodeFrames(view: DataView, start: number, frames: number, f: Format):
 
 export { Resampler, resample } from "./resample.js";
 
-/** 16 kHz (or `sampleRate`) mono float samples as a 16-bit PCM WAV file (e.g. audio extracted from a video, kept for a job). */
-export function encodeWavPcm16(samples: Float32Array, sampleRate = 16_000): Buffer {
+/**
+ * Float samples (16 kHz mono unless told; interleaved when `channels` > 1) as a 16-bit PCM WAV
+ * file, through float32ToPcm16 (e.g. audio extracted from a video, kept for a job; the tests' WAVs).
+ */
+export function encodeWavPcm16(samples: Float32Array, sampleRate = 16_000, channels = 1): Buffer {
   const data = float32ToPcm16(samples);
   const header = Buffer.alloc(44);
   header.write("RIFF", 0, "ascii");
@@ -265,10 +268,10 @@ export function encodeWavPcm16(samples: Float32Array, sampleRate = 16_000): Buff
   header.write("fmt ", 12, "ascii");
   header.writeUInt32LE(16, 16);
   header.writeUInt16LE(WAVE_FORMAT_PCM, 20);
-  header.writeUInt16LE(1, 22);
+  header.writeUInt16LE(channels, 22);
   header.writeUInt32LE(sampleRate, 24);
-  header.writeUInt32LE(sampleRate * 2, 28);
-  header.writeUInt16LE(2, 32);
+  header.writeUInt32LE(sampleRate * channels * 2, 28);
+  header.writeUInt16LE(channels * 2, 32);
   header.writeUInt16LE(16, 34);
   header.write("data", 36, "ascii");
   header.writeUInt32LE(data.length, 40);
