@@ -5,7 +5,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describeMissingCudaLibraries, findCudaLibraries, preloadCudaLibraries } from "../scripts/cuda-libs.mjs";
-import { chooseCudaBinary, cudaDriverPresent, nativeCandidates, probeInChild } from "../scripts/native-binaries.mjs";
+import { chooseCudaBinary, cudaDriverPresent, nativeCandidates, probeInChild, requestedVariant } from "../scripts/native-binaries.mjs";
 import type { NativeVariant, ProbeResult } from "../scripts/native-binaries.mjs";
 import { NativeLoadError } from "./errors.js";
 import { BOOLEAN_WORDS, boolean } from "./util/text-input.js";
@@ -96,9 +96,11 @@ export function loadNativeFrom(options: ResolveOptions): LoadedBinding {
     throw loadError(tried, "TINGWU_WHISPER_BINARY");
   }
 
-  const requested = env.TINGWU_WHISPER_VARIANT?.trim().toLowerCase() || undefined;
-  if (requested !== undefined && requested !== "cpu" && requested !== "cuda") {
-    throw new NativeLoadError(`Expected cpu or cuda for TINGWU_WHISPER_VARIANT but received ${JSON.stringify(env.TINGWU_WHISPER_VARIANT)}`);
+  let requested: NativeVariant | undefined;
+  try {
+    requested = requestedVariant(env);
+  } catch (error) {
+    throw new NativeLoadError((error as Error).message);
   }
 
   let whyNotCuda = "";

@@ -44,7 +44,6 @@ LogCapture::LogCapture() : previous_(tl_capture) { tl_capture = this; }
 LogCapture::~LogCapture() { tl_capture = previous_; }
 
 void LogCapture::Append(int level, const char *text) {
-  if (text_.size() < kMaxCapture) text_ += text;
   if ((level == GGML_LOG_LEVEL_ERROR || level == GGML_LOG_LEVEL_WARN) && problems_.size() < kMaxCapture) {
     problems_ += text;
   }

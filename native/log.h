@@ -9,7 +9,7 @@ namespace tingwu {
 // Routes whisper.cpp and ggml logging through the addon. Idempotent.
 void InstallLogHandler();
 
-// While alive, log text emitted on the constructing thread is appended to this capture.
+// While alive, error and warning lines logged on the constructing thread are kept here.
 class LogCapture {
  public:
   LogCapture();
@@ -18,13 +18,11 @@ class LogCapture {
   LogCapture &operator=(const LogCapture &) = delete;
 
   void Append(int level, const char *text);
-  const std::string &Text() const { return text_; }
   // The last error/warning lines (at most max_lines), for error messages.
   std::string LastProblems(size_t max_lines = 4) const;
 
  private:
   LogCapture *previous_;
-  std::string text_;
   std::string problems_;
 };
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "job_handle.h"
 #include "log.h"
 #include "model.h"
 #include "utf8.h"
@@ -488,12 +489,7 @@ Napi::Value StartTranscription(const Napi::CallbackInfo &info, WhisperModel *mod
   auto *worker = new TranscribeWorker(env, job);
   worker->Queue();
 
-  std::shared_ptr<std::atomic<bool>> flag = job->aborted;
-  Napi::Object handle = Napi::Object::New(env);
-  handle.Set("promise", promise);
-  handle.Set("abort", Napi::Function::New(
-                          env, [flag](const Napi::CallbackInfo &) { flag->store(true); }, "abort"));
-  return handle;
+  return JobHandle(env, promise, job->aborted);
 }
 
 }  // namespace tingwu

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "job_handle.h"
 #include "log.h"
 #include "whisper.h"
 
@@ -135,12 +136,7 @@ Napi::Value DetectSpeech(const Napi::CallbackInfo &info) {
   Napi::Promise promise = worker->Promise();
   worker->Queue();
 
-  std::shared_ptr<std::atomic<bool>> flag = job->aborted;
-  Napi::Object handle = Napi::Object::New(env);
-  handle.Set("promise", promise);
-  handle.Set("abort", Napi::Function::New(
-                          env, [flag](const Napi::CallbackInfo &) { flag->store(true); }, "abort"));
-  return handle;
+  return JobHandle(env, promise, job->aborted);
 }
 
 }  // namespace tingwu

@@ -12,14 +12,15 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { ROOT, defaultJobs, nvccRelease, variantConfig } from "./build-flags.mjs";
+import { requestedVariant } from "./native-binaries.mjs";
 
 const require = createRequire(import.meta.url);
 
 const { values } = parseArgs({
   options: {
-    // TINGWU_WHISPER_VARIANT means what it means at run time (cpu | cuda; lib/native.ts); the
-    // portable CPU build (the prebuild) is asked for by --variant portable only.
-    variant: { type: "string", default: process.env.TINGWU_WHISPER_VARIANT?.trim().toLowerCase() || "cpu" },
+    // Default: TINGWU_WHISPER_VARIANT, read as at run time (cpu | cuda); the portable CPU build
+    // (the prebuild) is asked for by --variant portable only.
+    variant: { type: "string" },
     cli: { type: "boolean", default: false },
     sanitize: { type: "string" },
     jobs: { type: "string" },
@@ -27,9 +28,13 @@ const { values } = parseArgs({
   },
 });
 
-if (!process.argv.includes("--variant") && !process.argv.some((a) => a.startsWith("--variant=")) && !["cpu", "cuda"].includes(values.variant)) {
-  console.error(`Expected cpu or cuda for TINGWU_WHISPER_VARIANT but received ${JSON.stringify(process.env.TINGWU_WHISPER_VARIANT)} (the portable build: --variant portable)`);
-  process.exit(1);
+if (values.variant === undefined) {
+  try {
+    values.variant = requestedVariant() ?? "cpu";
+  } catch (error) {
+    console.error(`${error.message} (the portable build: --variant portable)`);
+    process.exit(1);
+  }
 }
 const jobs = values.jobs ? Number(values.jobs) : defaultJobs();
 let cudaMajor = values["cuda-major"];

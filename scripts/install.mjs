@@ -7,14 +7,16 @@
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { ROOT } from "./build-flags.mjs";
-import { chooseCudaBinary, nativeCandidates, probeInChild } from "./native-binaries.mjs";
+import { chooseCudaBinary, nativeCandidates, probeInChild, requestedVariant } from "./native-binaries.mjs";
 import { NODEJS_WHISPER_VERSION, whisperCppDir } from "./whisper-source.mjs";
 
 if (process.env.TINGWU_WHISPER_SKIP_BUILD === "1") process.exit(0);
 
-const variant = (process.env.TINGWU_WHISPER_VARIANT || "cpu").toLowerCase();
-if (variant !== "cpu" && variant !== "cuda") {
-  console.error(`tingwu-whisper: expected cpu or cuda for TINGWU_WHISPER_VARIANT but received ${JSON.stringify(variant)}`);
+let variant;
+try {
+  variant = requestedVariant() ?? "cpu";
+} catch (error) {
+  console.error(`tingwu-whisper: ${error.message}`);
   process.exit(1);
 }
 

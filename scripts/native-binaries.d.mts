@@ -1,5 +1,8 @@
 export type NativeVariant = "cpu" | "cuda";
 
+/** TINGWU_WHISPER_VARIANT: `cpu` or `cuda`, or undefined when unset; throws a RangeError naming it otherwise. */
+export function requestedVariant(env?: NodeJS.ProcessEnv): NativeVariant | undefined;
+
 /** A binary the loader may use. */
 export interface NativeCandidate {
   file: string;

@@ -12,6 +12,20 @@ const require = createRequire(import.meta.url);
 
 export const PROBE_TIMEOUT_MS = 60_000;
 
+/**
+ * TINGWU_WHISPER_VARIANT: `cpu` or `cuda` (any case), or undefined when unset or blank. Throws a
+ * RangeError naming the variable otherwise. The loader, the install script and the build script
+ * read it through here.
+ */
+export function requestedVariant(env = process.env) {
+  const text = env.TINGWU_WHISPER_VARIANT?.trim().toLowerCase();
+  if (!text) return undefined;
+  if (text !== "cpu" && text !== "cuda") {
+    throw new RangeError(`Expected cpu or cuda for TINGWU_WHISPER_VARIANT but received ${JSON.stringify(env.TINGWU_WHISPER_VARIANT)}`);
+  }
+  return text;
+}
+
 function readdir(dir) {
   try {
     return fs.readdirSync(dir);

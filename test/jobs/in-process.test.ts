@@ -12,12 +12,14 @@ import { checkUrl, isPrivateAddress } from "../../lib/jobs/fetch-url.js";
 import { SIGNATURE_HEADER, signWebhook } from "../../lib/jobs/webhook.js";
 import { form, NOT_WAV, postForm, SCRIPT, SCRIPT_SENTENCES, SCRIPT_TEXT, startTestServer, waitFor, wavFile } from "../server/helpers.js";
 import type { TestServer } from "../server/helpers.js";
+import { isFinal } from "../../lib/jobs/types.js";
+import type { JobState } from "../../lib/jobs/types.js";
 
 const HAS_FFMPEG = await ffmpegAvailable();
 
 interface JobBody {
   id: string;
-  state: string;
+  state: JobState;
   progress: number;
   attempts: number;
   error: string | null;
@@ -72,7 +74,7 @@ const waitFinal = async (base: string, id: string, query = ""): Promise<JobBody>
   await waitFor(
     async () => {
       job = await getJob(base, id, query);
-      return ["completed", "failed", "cancelled"].includes(job.state);
+      return isFinal(job.state);
     },
     240_000,
     `job ${id}`,

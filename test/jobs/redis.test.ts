@@ -14,6 +14,8 @@ import { scriptedModelPath } from "../fixtures/models.js";
 import { form, postForm, SCRIPT, SCRIPT_SENTENCES, SCRIPT_TEXT, waitFor, wavFile } from "../server/helpers.js";
 import { killQuietly, REDIS_AVAILABLE, startCli, startRedis } from "./processes.js";
 import type { CliProcess, LogLine, RedisServer } from "./processes.js";
+import { isFinal } from "../../lib/jobs/types.js";
+import type { JobState } from "../../lib/jobs/types.js";
 
 const REQUIRED = process.env.TINGWU_REQUIRE_REDIS === "1";
 
@@ -29,7 +31,7 @@ const sentences = (windows: number) =>
 
 interface JobBody {
   id: string;
-  state: string;
+  state: JobState;
   progress: number;
   attempts: number;
   error: string | null;
@@ -66,7 +68,7 @@ describe.runIf(REDIS_AVAILABLE)("jobs on BullMQ with a real Redis", () => {
     await waitFor(
       async () => {
         job = await getJob(id);
-        return job !== undefined && ["completed", "failed", "cancelled"].includes(job.state);
+        return job !== undefined && isFinal(job.state);
       },
       timeoutMs,
       `job ${id} to finish`,
